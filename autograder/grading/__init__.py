@@ -1,0 +1,1 @@
+"""Grading submissions: read the files, check the rules, run the hidden suites, write results."""

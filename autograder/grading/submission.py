@@ -1,0 +1,81 @@
+"""Read a submission folder: which graded modules are there, and which are usable.
+
+Only ``<module>.py`` files at the top level count. Each is checked before any
+of it runs: a regular file (not a symlink, not a directory), of sane size,
+UTF-8 text, valid Python. Usable modules are copied into a private folder of
+their own, so the code that runs sees nothing else of the submission.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.syllabus import MODULES
+
+MAX_MODULE_BYTES = 512 * 1024
+
+
+@dataclass
+class ModuleFile:
+    module: str
+    status: str  # "ok", "missing" or "rejected"
+    message: str = ""
+    source: str = ""
+
+
+def read_submission(folder: Path) -> dict[str, ModuleFile]:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        return {m: ModuleFile(m, "rejected", f"the submission folder could not be read ({exc.strerror})")
+                for m in MODULES}
+    return {m: read_module(folder, m, names) for m in MODULES}
+
+
+def read_module(folder: Path, module: str, names: list[str]) -> ModuleFile:
+    filename = f"{module}.py"
+    path = folder / filename
+    if filename not in names:
+        near = difflib.get_close_matches(filename, [n for n in names if n.lower().endswith(".py")], n=1, cutoff=0.75)
+        hint = f" (found `{near[0]}`: rename it to `{filename}`)" if near else ""
+        return ModuleFile(module, "missing", f"`{filename}` is missing from the submission{hint}")
+    try:
+        info = path.lstat()
+    except OSError as exc:
+        return ModuleFile(module, "rejected", f"`{filename}` could not be read ({exc.strerror})")
+    if stat.S_ISLNK(info.st_mode):
+        return ModuleFile(module, "rejected", f"`{filename}` is a symbolic link; submit the file itself")
+    if stat.S_ISDIR(info.st_mode):
+        return ModuleFile(module, "rejected", f"`{filename}` is a folder, not a Python file")
+    if not stat.S_ISREG(info.st_mode):
+        return ModuleFile(module, "rejected", f"`{filename}` is not a regular file")
+    if info.st_size > MAX_MODULE_BYTES:
+        return ModuleFile(module, "rejected",
+                          f"`{filename}` is {info.st_size // 1024} KiB; a module may be at most "
+                          f"{MAX_MODULE_BYTES // 1024} KiB")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(MAX_MODULE_BYTES + 1)
+    except OSError as exc:
+        return ModuleFile(module, "rejected", f"`{filename}` could not be read ({exc.strerror})")
+    if b"\x00" in data:
+        return ModuleFile(module, "rejected", f"`{filename}` holds binary data, not Python source")
+    try:
+        source = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ModuleFile(module, "rejected", f"`{filename}` is not UTF-8 text")
+    try:
+        ast.parse(source, filename=filename)
+    except SyntaxError as exc:
+        return ModuleFile(module, "rejected",
+                          f"`{filename}` has a syntax error on line {exc.lineno}: {exc.msg}; "
+                          "Python could not read the file, so none of its functions could be graded")
+    except (ValueError, RecursionError) as exc:
+        return ModuleFile(module, "rejected", f"`{filename}` could not be parsed ({exc})")
+    return ModuleFile(module, "ok", source=source)

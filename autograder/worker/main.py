@@ -1,0 +1,88 @@
+"""A worker process: import one student module, then answer the grader's requests.
+
+Run as ``python -I main.py --fd N --file PATH --module NAME``. Requests and
+replies travel on the socket ``N`` only, as length-prefixed ``protocol``
+messages; the student's prints go to this process's stdout/stderr, which the
+grader captures separately, so they can never be mistaken for a reply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import struct
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # started as a script: make the package importable by its own name
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+    __package__ = "autograder.worker"
+
+from autograder.worker.loader import load_file, support_modules  # noqa: E402
+from autograder.worker.protocol import MAX_MESSAGE_BYTES, encode  # noqa: E402
+from autograder.worker.server import Server, reset_global_state  # noqa: E402
+
+
+def read_message(sock: socket.socket) -> bytes | None:
+    head = _read_exactly(sock, 8)
+    if head is None:
+        return None
+    (size,) = struct.unpack("<Q", head)
+    if size > MAX_MESSAGE_BYTES:
+        raise ValueError("message too large")
+    return _read_exactly(sock, size)
+
+
+def write_message(sock: socket.socket, data: bytes) -> None:
+    sock.sendall(struct.pack("<Q", len(data)) + data)
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes | None:
+    chunks, got = [], 0
+    while got < n:
+        chunk = sock.recv(min(n - got, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def serve(sock: socket.socket, file: Path, module_name: str) -> None:
+    siblings = support_modules(exclude=module_name)
+    torch_threads()
+    reset_global_state()
+    try:
+        module = load_file(file, module_name, siblings)
+        hello = {"ok": True, "value": None}
+    except BaseException as exc:  # noqa: BLE001 - a module that exits or raises at import
+        module = None
+        hello = Server(None, str(file))._error(exc)
+    write_message(sock, encode(hello))
+    server = Server(module, str(file))
+    while (request := read_message(sock)) is not None:
+        write_message(sock, server.handle_bytes(request))
+
+
+def torch_threads() -> None:
+    import torch
+    torch.set_num_threads(1)  # the same arithmetic everywhere, and no worker starves another
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--file", type=Path, required=True)
+    parser.add_argument("--module", required=True)
+    args = parser.parse_args()
+    sock = socket.socket(fileno=args.fd)
+    try:
+        serve(sock, args.file, args.module)
+    finally:
+        sys.stdout.flush()
+        os._exit(0)  # skip atexit handlers a module may have registered
+
+
+if __name__ == "__main__":
+    main()
