@@ -19,7 +19,7 @@ from autograder.session import ProcessTransport, Session, WorkerFailure
 from autograder.suites import SUITES, TestInfo, suite_path, tests_of
 from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES
 
-PYTEST_ARGS = ["-p", "no:cacheprovider", "--assert=plain", "-qq", "--no-header",
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--assert=plain",
                "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES)]
 
 

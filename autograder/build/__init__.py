@@ -1,0 +1,1 @@
+"""``dlkit build``: regenerate exercises/, the graded cells of source/ and release/ from solutions/."""

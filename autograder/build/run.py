@@ -1,0 +1,52 @@
+"""The one build: solutions/ -> exercises/, the generated cells of source/, release/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from autograder.build.exercises import exercise_files
+from autograder.build.notebooks import source_notebook, write_if_changed
+from autograder.build.release import release_notebook
+from autograder.syllabus import ASSIGNMENTS, EXERCISES, RELEASE, REPO, Assignment
+
+
+def generated_files(progress: Callable[[str], None] = print) -> dict[Path, str]:
+    files = exercise_files()
+    progress(f"exercises/: {len(files)} files")
+
+    def one(assignment: Assignment) -> dict[Path, str]:
+        source_path, source_text = source_notebook(assignment)
+        release_path, release_text = release_notebook(assignment, source_text)
+        progress(f"{assignment.folder}: source and release notebooks")
+        return {source_path: source_text, release_path: release_text}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:  # nbgrader runs in subprocesses
+        for outputs in pool.map(one, ASSIGNMENTS):
+            files.update(outputs)
+    return files
+
+
+def stale_extras(files: dict[Path, str]) -> list[Path]:
+    """Files under exercises/ and release/ that the build no longer produces."""
+    out = []
+    for root in (EXERCISES, RELEASE):
+        for path in root.rglob("*"):
+            if path.is_file() and path not in files and "__pycache__" not in path.parts \
+                    and ".ipynb_checkpoints" not in path.parts:
+                out.append(path)
+    return out
+
+
+def build(check: bool = False, progress: Callable[[str], None] = print) -> list[Path]:
+    """Write every generated file (or, with ``check``, only compare); return those that differ."""
+    files = generated_files(progress)
+    differ = [p for p, text in sorted(files.items()) if not p.exists() or p.read_text() != text]
+    extras = stale_extras(files)
+    if not check:
+        for path in differ:
+            write_if_changed(path, files[path])
+        for path in extras:
+            path.unlink()
+    return [p.relative_to(REPO) for p in differ + extras]

@@ -1,0 +1,114 @@
+"""The ``dlkit`` command: build the course, grade submissions, test the tests."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dlkit", description="dlkit: the auto-graded deep-learning kit")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="regenerate exercises/, source/ graded cells and release/")
+    build.add_argument("--check", action="store_true", help="change nothing; fail if a generated file is stale")
+
+    grade = commands.add_parser("grade", help="grade submission folders with the hidden suites")
+    grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+                       help="a folder holding the graded modules as <module>.py (its name is the student id)")
+    grade.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results go")
+    grade.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel graders (default: cores)")
+
+    mutants = commands.add_parser("mutants", help="check that every catalogued bug loses points")
+    mutants.add_argument("modules", nargs="*", help="modules to check (default: all)")
+    mutants.add_argument("--jobs", type=int, default=2)
+
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        return run_build(args.check)
+    if args.command == "grade":
+        return run_grade(args.submissions, args.out, args.jobs)
+    return run_mutants(tuple(args.modules), args.jobs)
+
+
+def run_build(check: bool) -> int:
+    from autograder.build.run import build
+
+    changed = build(check=check)
+    if check and changed:
+        print("stale generated files (run `dlkit build`):", *changed, sep="\n  ")
+        return 1
+    print("generated files are up to date" if not changed else f"updated {len(changed)} files:",
+          *changed, sep="\n  ")
+    return 0
+
+
+def run_grade(submissions: list[Path], out: Path, jobs: int | None) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.table import Table
+
+    from autograder.grading.batch import default_jobs, grade_batch
+    from autograder.syllabus import ASSIGNMENTS
+
+    console = Console(stderr=True)
+    folders, problems, seen = [], 0, set()
+    for path in submissions:
+        if not path.is_dir():
+            console.print(f"[red]cannot grade {path}: not a folder[/]")
+            problems += 1
+        elif path.resolve().name in seen:
+            console.print(f"[red]cannot grade {path}: another submission has the same name[/]")
+            problems += 1
+        elif out.resolve() == path.resolve() or out.resolve() in path.resolve().parents:
+            console.print(f"[red]cannot grade {path}: it is inside the output folder[/]")
+            problems += 1
+        else:
+            seen.add(path.resolve().name)
+            folders.append(path.resolve())
+    if not folders:
+        return 2
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("grading", total=len(folders))
+        def done(folder: Path, row: dict | None, error: str) -> None:
+            progress.advance(task)
+            if error:
+                console.print(f"[red]could not grade {folder.name}: {error}[/]")
+
+        rows, failures = grade_batch(folders, out, jobs or default_jobs(), done)
+    table = Table(title=f"Grades ({out / 'grades.csv'})")
+    table.add_column("student")
+    for a in ASSIGNMENTS:
+        table.add_column(a.folder[:2] + " " + a.module, justify="right")
+    table.add_column("total", justify="right")
+    for row in sorted(rows, key=lambda r: r["student"]):
+        table.add_row(row["student"], *[f"{row['scores'].get(a.folder, 0):g}" for a in ASSIGNMENTS],
+                      f"{row['total']:g} / {row['max_total']:g}")
+    Console().print(table)
+    return 1 if problems or failures else 0
+
+
+def run_mutants(modules: tuple[str, ...], jobs: int) -> int:
+    from autograder import mutation
+    from autograder.syllabus import MODULES
+
+    modules = modules or MODULES
+    results = mutation.run(mutation.load(modules), jobs=jobs)
+    verdict = mutation.judge(results, modules)
+    bugs = sum(e.kind == "bug" for e, _ in results)
+    print(f"{bugs} bugs, {len(results) - bugs} alternatives")
+    for edit in verdict.survivors:
+        print(f"SURVIVED {edit.module}/{edit.id}: {edit.description}")
+    for edit, lost in verdict.broken_alternatives:
+        print(f"ALTERNATIVE LOST POINTS {edit.module}/{edit.id}:", *lost[:3], sep="\n    ")
+    for nodeid in verdict.dead_tests:
+        print(f"DEAD TEST {nodeid}: no catalogued bug fails it")
+    ok = not (verdict.survivors or verdict.broken_alternatives or verdict.dead_tests)
+    print("all bugs caught, all alternatives full marks, no dead tests" if ok else "mutation check FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Grade many submissions in parallel grader processes, writing each result as soon as it is done."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from autograder.grading.results import atomic_write, grades_csv, summary_row, write_results
+
+
+def grade_one(folder: str, out: str) -> dict:
+    """In a grader process: grade one folder, write its results.json, return its summary row."""
+    from autograder.grading.grade import grade_submission
+    from autograder.grading.results import gradescope_json
+
+    result = grade_submission(Path(folder))
+    write_results(Path(out), result)
+    return summary_row(result.student, gradescope_json(result))
+
+
+def grade_batch(folders: list[Path], out: Path, jobs: int,
+                on_done: Callable[[Path, dict | None, str], None] = lambda folder, row, error: None
+                ) -> tuple[list[dict], dict[Path, str]]:
+    """Grade every folder; return the summary rows, and the folders that could not be graded
+    (an internal error of the grader, never a student's doing) with the reason."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    failures: dict[Path, str] = {}
+
+    def record(folder: Path, future_result: Callable[[], dict]) -> None:
+        try:
+            rows.append(future_result())
+            on_done(folder, rows[-1], "")
+        except Exception as exc:  # noqa: BLE001 - one folder's failure must not stop the batch
+            failures[folder] = f"{type(exc).__name__}: {exc}"
+            on_done(folder, None, failures[folder])
+
+    if jobs <= 1:
+        for folder in folders:
+            record(folder, lambda: grade_one(str(folder), str(out)))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {pool.submit(grade_one, str(f), str(out)): f for f in folders}
+            for future in as_completed(futures):
+                record(futures[future], future.result)
+    atomic_write(out / "grades.csv", grades_csv(rows))
+    return rows, failures
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def read_row(out: Path, student: str) -> dict:
+    data = json.loads((out / student / "results.json").read_text())
+    return summary_row(student, data)
