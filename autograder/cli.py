@@ -24,7 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     mutants.add_argument("modules", nargs="*", help="modules to check (default: all)")
     mutants.add_argument("--jobs", type=int, default=2)
 
+    demo = commands.add_parser("demo", help="build the release, then grade the bundled example submissions")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
+
+    selftest = commands.add_parser("selftest", help="run the kit's own test suite (what CI runs)")
+    selftest.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
+
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        return run_demo(args.out)
+    if args.command == "selftest":
+        return run_selftest(args.pytest_args)
     if args.command == "build":
         return run_build(args.check)
     if args.command == "grade":
@@ -88,6 +98,40 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None) -> int:
                       f"{row['total']:g} / {row['max_total']:g}")
     Console().print(table)
     return 1 if problems or failures else 0
+
+
+def ensure_kernel() -> None:
+    """nbgrader and nbclient need a `python3` kernel that runs this very Python."""
+    import subprocess
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_all_specs().get("python3", {}).get("spec", {})
+    if spec.get("argv", [None])[0] != sys.executable:
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"],
+                       check=True, capture_output=True)
+
+
+def run_demo(out: Path) -> int:
+    from autograder.build.examples import EXAMPLES
+    from autograder.syllabus import REPO
+
+    ensure_kernel()
+    if run_build(check=False) != 0:
+        return 1
+    submissions = sorted(p for p in EXAMPLES.iterdir() if p.is_dir())
+    print(f"\nGrading {len(submissions)} example submissions from {EXAMPLES.relative_to(REPO)}/ into {out}/")
+    return run_grade(submissions, out, None)
+
+
+def run_selftest(pytest_args: list[str]) -> int:
+    import subprocess
+
+    from autograder.syllabus import REPO
+
+    ensure_kernel()
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", str(REPO / "tests"), *pytest_args],
+                          cwd=REPO).returncode
 
 
 def run_mutants(modules: tuple[str, ...], jobs: int) -> int:

@@ -36,7 +36,10 @@ def read_solution(path: Path, siblings: tuple[str, ...]) -> SolutionModule:
     first_def = None
     for node in tree.body:
         start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno) - 1
-        segment = "".join(lines[start:node.end_lineno])
+        end = node.end_lineno
+        while end < len(lines) and re.match(r"[ \t]+#", lines[end]):  # trailing `### END SOLUTION`
+            end += 1
+        segment = "".join(lines[start:end])
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             first_def = first_def if first_def is not None else start
             definitions[node.name] = Definition(node.name, segment)

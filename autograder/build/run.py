@@ -6,6 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from autograder.build.examples import EXAMPLES, example_files
 from autograder.build.exercises import exercise_files
 from autograder.build.notebooks import source_notebook, write_if_changed
 from autograder.build.release import release_notebook
@@ -15,6 +16,7 @@ from autograder.syllabus import ASSIGNMENTS, EXERCISES, RELEASE, REPO, Assignmen
 def generated_files(progress: Callable[[str], None] = print) -> dict[Path, str]:
     files = exercise_files()
     progress(f"exercises/: {len(files)} files")
+    files.update(example_files())
 
     def one(assignment: Assignment) -> dict[Path, str]:
         source_path, source_text = source_notebook(assignment)
@@ -31,7 +33,7 @@ def generated_files(progress: Callable[[str], None] = print) -> dict[Path, str]:
 def stale_extras(files: dict[Path, str]) -> list[Path]:
     """Files under exercises/ and release/ that the build no longer produces."""
     out = []
-    for root in (EXERCISES, RELEASE):
+    for root in (EXERCISES, RELEASE, EXAMPLES):
         for path in root.rglob("*"):
             if path.is_file() and path not in files and "__pycache__" not in path.parts \
                     and ".ipynb_checkpoints" not in path.parts:

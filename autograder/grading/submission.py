@@ -41,8 +41,9 @@ def read_module(folder: Path, module: str, names: list[str]) -> ModuleFile:
     filename = f"{module}.py"
     path = folder / filename
     if filename not in names:
-        near = difflib.get_close_matches(filename, [n for n in names if n.lower().endswith(".py")], n=1, cutoff=0.75)
-        hint = f" (found `{near[0]}`: rename it to `{filename}`)" if near else ""
+        candidates = {n.lower(): n for n in names if n.lower().endswith(".py") or n.lower().startswith(module)}
+        near = difflib.get_close_matches(filename, list(candidates), n=1, cutoff=0.75)
+        hint = f" (found `{candidates[near[0]]}`: rename it to `{filename}`)" if near else ""
         return ModuleFile(module, "missing", f"`{filename}` is missing from the submission{hint}")
     try:
         info = path.lstat()

@@ -250,7 +250,7 @@ def test_cross_entropy_stable(student, ref):
 @points(1, "cross_entropy")
 def test_cross_entropy_square_and_shifted(student, ref):
     """cross_entropy on square logits, and adding a constant to a row leaves it unchanged"""
-    logits, targets = rand(5, 5, dtype=F64, seed=445, scale=2), labels(5, 5, seed=446)
+    logits, targets = rand(5, 5, dtype=F64, seed=445, scale=2), torch.tensor([3, 0, 3, 4, 3])
     hint = "compute the mean over rows of -log softmax(logits)[row, target]; sums over classes need keepdim=True"
     first = run(student, ref, "cross_entropy", logits, targets, loss=True, hint=hint,
                 likely=cross_entropy_likely(logits, targets))

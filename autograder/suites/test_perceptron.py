@@ -94,13 +94,16 @@ def train_both(student, ref, X, y, **kwargs):
 
 
 # -- weighted_sum ------------------------------------------------------------------------------------
+def bias_mistakes(x, w, b):
+    return {"the bias is missing: z = x @ w + b": x @ w, "add the bias, do not subtract it: z = x @ w + b": x @ w - b}
+
+
 @points(1, "weighted_sum")
 def test_weighted_sum_batch_float32(student, ref):
     """weighted_sum of a float32 batch (n, d) gives one sum per row, shape (n,)"""
-    x, w, b = rand(7, 5, seed=101), rand(5, seed=102), rand(seed=103)
+    x, w, b = rand(7, 5, seed=101), rand(5, seed=102), rand(1, seed=103).reshape(())
     compare(student, ref, "weighted_sum", x, w, b, hint="z = x @ w + b: one dot product per row, plus b",
-            likely={"the bias is missing: z = x @ w + b": x @ w,
-                    "add the bias, do not subtract it: z = x @ w + b": x @ w - b})
+            likely=bias_mistakes(x, w, b))
 
 
 @points(1, "weighted_sum")
@@ -108,22 +111,24 @@ def test_weighted_sum_one_example_float64(student, ref):
     """weighted_sum of one float64 example (d,) is a 0-d tensor, with b given as a float"""
     x, w = rand(5, dtype=F64, seed=111), rand(5, dtype=F64, seed=112)
     compare(student, ref, "weighted_sum", x, w, -0.375, hint="z = x @ w + b, a single number for one example",
-            likely={"the bias is missing: z = x @ w + b": x @ w})
+            likely=bias_mistakes(x, w, -0.375))
 
 
 @points(1, "weighted_sum")
 def test_weighted_sum_square_batch(student, ref):
     """weighted_sum multiplies each row of x by w when the batch is square (n = d)"""
     x, w = rand(5, 5, dtype=F64, seed=121), rand(5, dtype=F64, seed=122)
-    compare(student, ref, "weighted_sum", x, w, torch.tensor(0.5, dtype=F64), hint="z = x @ w + b, row by row",
-            likely={"use x @ w (rows of x times w), not w @ x": w @ x + 0.5})
+    b = torch.tensor(0.5, dtype=F64)
+    compare(student, ref, "weighted_sum", x, w, b, hint="z = x @ w + b, row by row",
+            likely={"use x @ w (rows of x times w), not w @ x": w @ x + b} | bias_mistakes(x, w, b))
 
 
 @points(1, "weighted_sum")
 def test_weighted_sum_float_bias_batch(student, ref):
     """weighted_sum keeps the dtype of x when b is a Python float (float32 and float64 batches)"""
     for x, w in ((rand(3, 7, seed=131), rand(7, seed=132)), (rand(11, 3, dtype=F64, seed=133), rand(3, dtype=F64, seed=134))):
-        compare(student, ref, "weighted_sum", x, w, 1.25, hint="z = x @ w + b, one sum per row")
+        compare(student, ref, "weighted_sum", x, w, 1.25, hint="z = x @ w + b, one sum per row",
+                likely=bias_mistakes(x, w, 1.25))
 
 
 # -- step ----------------------------------------------------------------------------------------------
@@ -168,11 +173,11 @@ def test_step_0d(student, ref):
 @points(1, "predict")
 def test_predict_batch_float32(student, ref):
     """predict gives 0.0 or 1.0 per row of a float32 batch"""
-    x, w, b = rand(7, 5, seed=161), rand(5, seed=162), rand(seed=163)
+    x, w, b = rand(7, 5, seed=161), rand(5, seed=162), rand(1, seed=163).reshape(())
     z = x @ w + b
     compare(student, ref, "predict", x, w, b, hint="predict = step(weighted_sum(x, w, b))",
             likely={"apply step to the weighted sum: predict returns 0.0 or 1.0": z,
-                    "the bias is missing: predict = step(x @ w + b)": (x @ w >= 0).to(F32)})
+                    "check the bias: predict = step(x @ w + b)": (x @ w >= 0).to(F32)})
 
 
 @points(1, "predict")
@@ -205,7 +210,7 @@ def wrong_updates(x, w, b, lr, e):
 def test_update_missed_positive(student, ref):
     """update moves w and b towards a misclassified positive example (float32, lr = 0.5)"""
     x, w = rand(5, seed=191), rand(5, seed=192)
-    b = -(x @ w) - 1.0  # predicts 0 for a target 1
+    b = -(x @ w) - 1.5  # predicts 0 for a target 1
     update_both(student, ref, x, 1.0, w, b, 0.5, wrong_updates(x, w, b, 0.5, 1.0))
 
 

@@ -108,7 +108,7 @@ def _to_json(value: Any, blobs: list[bytes], depth: int) -> Any:
         if t.layout != torch.strided or t.is_complex() or str(t.dtype).removeprefix("torch.") not in DTYPES:
             return {"O": f"tensor of {t.dtype}"}
         t = t.cpu().contiguous()
-        blobs.append(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        blobs.append(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
         return {"T": [str(t.dtype).removeprefix("torch."), list(t.shape), len(blobs) - 1]}
     if kind is list or kind is tuple:
         if len(value) > MAX_ITEMS:

@@ -1,0 +1,45 @@
+"""Shared fixtures of the kit's own tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograder.syllabus import EXERCISES, MODULES, REPO, SOLUTIONS
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def submission(tmp_path: Path):
+    """Make a submission folder: ``submission("alice", perceptron="...source...", ...)``."""
+    def make(name: str, **modules: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        for module, source in modules.items():
+            (folder / f"{module}.py").write_text(source)
+        return folder
+    return make
+
+
+@pytest.fixture(scope="session")
+def reference_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("subs") / "reference"
+    folder.mkdir()
+    for module in MODULES:
+        shutil.copy(SOLUTIONS / f"{module}.py", folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def stub_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("subs") / "stubs"
+    folder.mkdir()
+    for module in MODULES:
+        shutil.copy(EXERCISES / f"{module}.py", folder)
+    return folder

@@ -1,0 +1,133 @@
+"""`dlkit grade`: full marks for the reference, zero for the stubs, clear messages for odd input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.grading.grade import grade_submission
+from autograder.suites import tests_of
+from autograder.syllabus import ASSIGNMENTS, MODULES, SOLUTIONS
+
+DLKIT = [sys.executable, "-m", "autograder.cli"]
+
+
+def test_the_reference_scores_full_marks(reference_copy):
+    result = grade_submission(reference_copy)
+    lost = [f"{r.test.nodeid}: {r.output}" for r in result.results if r.score < r.test.points]
+    assert not lost, "\n".join(lost)
+    assert result.score() == result.max_score() > 0
+
+
+def test_the_untouched_stubs_score_zero(stub_copy):
+    result = grade_submission(stub_copy)
+    earned = [r.test.nodeid for r in result.results if r.score > 0]
+    assert not earned, earned
+    assert all("not implemented yet" in r.output for r in result.results)
+
+
+def test_every_module_has_a_suite_and_every_graded_name_is_tested():
+    for assignment in ASSIGNMENTS:
+        tested = {t.item for t in tests_of(assignment.module)}
+        assert tested == set(assignment.items), assignment.module
+
+
+def test_odd_submissions_get_clear_messages_and_the_rest_is_graded(submission):
+    good = (SOLUTIONS / "activations.py").read_text()
+    folder = submission("odd", activations=good, mlp="def forward(x:\n    pass\n",
+                        losses="import sys\nsys.exit(3)\n")
+    (folder / "notes.txt").write_text("my notes")
+    (folder / "data.bin").write_bytes(os.urandom(1000))
+    (folder / "conftest.py").write_text("raise SystemExit('should never run')\n")
+    (folder / "perceptron.py").mkdir()
+    (folder / "backprop.py").write_bytes(b"\x00\x01binary")
+    os.symlink(SOLUTIONS / "training.py", folder / "training.py")
+    (folder / "Torch_MLP.py").write_text("x = 1\n")
+    result = grade_submission(folder)
+    messages = result.module_messages
+    assert result.score("activations") == result.max_score("activations")
+    assert "syntax error on line 1" in messages["mlp"]
+    assert "SystemExit" in messages["losses"]
+    assert "folder" in messages["perceptron"]
+    assert "binary" in messages["backprop"]
+    assert "symbolic link" in messages["training"]
+    assert "missing" in messages["torch_mlp"] and "Torch_MLP.py" in messages["torch_mlp"]
+    for module in ("mlp", "losses", "perceptron", "backprop", "training", "torch_mlp"):
+        assert result.score(module) == 0
+
+
+def test_an_empty_folder_is_graded_as_all_missing(submission):
+    result = grade_submission(submission("empty"))
+    assert result.score() == 0 and result.max_score() > 0
+    assert all("is missing from the submission" in r.output for r in result.results)
+
+
+def test_from_scratch_violations_cost_only_that_function(submission):
+    source = (SOLUTIONS / "activations.py").read_text().replace(
+        "    e = torch.exp(-z.abs())\n    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))",
+        "    return torch.sigmoid(z)")
+    result = grade_submission(submission("cheat", activations=source), modules=("activations",))
+    sigmoid = [r for r in result.results if r.test.item == "sigmoid"]
+    assert all(r.score == 0 and "torch.sigmoid" in r.output for r in sigmoid)
+    others = [r for r in result.results if r.test.item != "sigmoid"]
+    assert all(r.score == r.test.points for r in others)
+
+
+def validate_gradescope(data: dict) -> None:
+    """Gradescope's results.json schema, as its autograder specification describes it."""
+    assert isinstance(data["score"], (int, float)) and isinstance(data["execution_time"], (int, float))
+    assert data["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+    assert isinstance(data["tests"], list) and data["tests"]
+    for test in data["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
+        assert isinstance(test["name"], str) and isinstance(test["output"], str)
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+    assert abs(sum(t["score"] for t in data["tests"]) - data["score"]) < 1e-9
+    assert abs(sum(t["max_score"] for t in data["tests"]) - data["max_score"]) < 1e-9
+
+
+def test_the_cli_writes_results_and_grades(tmp_path, reference_copy, submission):
+    partial = submission("partial", perceptron=(SOLUTIONS / "perceptron.py").read_text())
+    empty = submission("empty")
+    out = tmp_path / "out"
+    run = subprocess.run([*DLKIT, "grade", str(reference_copy), str(partial), str(empty), "--out", str(out),
+                          "--jobs", "2"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    for student in ("reference", "partial", "empty"):
+        validate_gradescope(json.loads((out / student / "results.json").read_text()))
+    rows = {row["student"]: row for row in csv.DictReader((out / "grades.csv").open())}
+    assert set(rows) == {"reference", "partial", "empty"}
+    assert list(next(iter(rows.values()))) == ["student", *[a.folder for a in ASSIGNMENTS], "total", "max_total"]
+    assert rows["reference"]["total"] == rows["reference"]["max_total"]
+    assert float(rows["partial"]["01_perceptron"]) > 0 and float(rows["partial"]["02_activations"]) == 0
+    assert float(rows["partial"]["total"]) == float(rows["partial"]["01_perceptron"])
+    assert float(rows["empty"]["total"]) == 0
+    assert "reference" in run.stdout  # the grade table
+
+
+def test_the_cli_exits_non_zero_only_when_it_could_not_grade(tmp_path, submission):
+    out = tmp_path / "out"
+    ok = subprocess.run([*DLKIT, "grade", str(submission("nobody")), "--out", str(out)],
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    missing = subprocess.run([*DLKIT, "grade", str(tmp_path / "does-not-exist"), "--out", str(out)],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode != 0 and "not a folder" in missing.stderr
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_grading_is_deterministic(module, reference_copy, submission):
+    """Same submission, same score and messages, every run (a buggy one, where messages matter)."""
+    from autograder import mutation
+
+    bugs = [e for e in mutation.load((module,)) if e.kind == "bug"][:1]
+    folder = submission(f"det-{module}", **{module: bugs[0].apply()})
+    first, second = (grade_submission(folder, modules=(module,)) for _ in range(2))
+    assert [(r.score, r.output) for r in first.results] == [(r.score, r.output) for r in second.results]

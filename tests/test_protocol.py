@@ -1,0 +1,66 @@
+"""The worker channel carries plain data only, and rejects anything else."""
+
+import struct
+
+import pytest
+import torch
+
+from autograder.worker.protocol import Fixture, Handle, Items, Opaque, ProtocolError, decode, encode
+
+
+def roundtrip(value):
+    return decode(encode({"value": value}))["value"]
+
+
+def test_tensors_numbers_and_containers_survive():
+    value = [torch.arange(6, dtype=torch.float64).reshape(2, 3), (1, 2.5, None, True, "x"),
+             {"a": torch.tensor(3), 4: [torch.zeros(0, 5)]}, Handle(3, "MLP"), Items([1, 2], False),
+             Fixture("generator", (5,), {}), float("inf")]
+    got = roundtrip(value)
+    assert torch.equal(got[0], value[0]) and got[0].dtype == torch.float64
+    assert got[1] == value[1] and got[3] == value[3] and got[4] == value[4] and got[5] == value[5]
+    assert torch.equal(got[2]["a"], torch.tensor(3)) and got[2][4][0].shape == (0, 5)
+    assert got[6] == float("inf")
+
+
+def test_non_contiguous_and_grad_tensors_become_plain_copies():
+    t = torch.randn(4, 3, requires_grad=True)
+    got = roundtrip(t.T)
+    assert type(got) is torch.Tensor and not got.requires_grad and torch.equal(got, t.detach().T)
+
+
+def test_subclasses_and_objects_do_not_cross():
+    class Sneaky(torch.Tensor):
+        pass
+
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    class MyFloat(float):
+        pass
+
+    for value in (torch.zeros(2).as_subclass(Sneaky), AlwaysEqual(), MyFloat(1.0), torch.nn.Parameter(torch.ones(1))):
+        got = roundtrip(value)
+        assert type(got) is Opaque and got != got
+
+
+def test_malformed_messages_are_rejected():
+    good = encode({"value": torch.ones(3)})
+    bad_json = struct.pack("<Q", 5) + b"{oops" + struct.pack("<I", 0)
+    for data in (b"", good[:-3], bad_json, encode({"value": 1})[:9]):
+        with pytest.raises(ProtocolError):
+            decode(data)
+
+
+def test_a_tensor_whose_bytes_do_not_match_its_shape_is_rejected():
+    header = b'{"value": {"T": ["float32", [1000], 0]}}'
+    data = struct.pack("<Q", len(header)) + header + struct.pack("<I", 1) + struct.pack("<Q", 8) + b"\0" * 8
+    with pytest.raises(ProtocolError):
+        decode(data)
+
+
+def test_unknown_tags_are_rejected():
+    header = b'{"value": {"X": 1}}'
+    with pytest.raises(ProtocolError):
+        decode(struct.pack("<Q", len(header)) + header + struct.pack("<I", 0))
