@@ -76,8 +76,9 @@ def describe(value: Any) -> str:
     if type(value) is Items:
         return "a generator"
     if type(value) in (list, tuple):
-        return f"a {type(value).__name__} of {len(value)} items"
-    return f"a {type(value).__name__}"
+        return f"a {type(value).__name__} of {len(value)} item{'s' if len(value) != 1 else ''}"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 # -- comparisons ---------------------------------------------------------------------------------
@@ -159,7 +160,8 @@ def pairs_like(got: Any, expected: list, what: str) -> list:
     if type(got) not in (list, tuple):
         fail(f"{what} returned {describe(got)}; expected a list of (W, b) pairs")
     if len(got) != len(expected):
-        fail(f"{what} returned {len(got)} pairs; expected one (W, b) pair per layer: {len(expected)}")
+        fail(f"{what} returned {len(got)} pair{'s' if len(got) != 1 else ''}; expected one (W, b) pair "
+             f"per layer: {len(expected)}")
     for pair in got:
         if type(pair) not in (list, tuple) or len(pair) != 2:
             fail(f"{what} must return (W, b) pairs; found {describe(pair)}")

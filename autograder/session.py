@@ -16,11 +16,12 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from autograder.sandbox import SUBMISSION_MOUNT, Limits, bubblewrap, sandbox_command, warn_unsandboxed
 from autograder.worker.main import read_message, write_message
 from autograder.worker.protocol import Handle, ProtocolError, decode, encode
 from autograder.worker.server import Server
@@ -54,16 +55,65 @@ class LocalTransport:
         pass
 
 
-class ProcessTransport:
-    """One worker process for one module file; restarted after a crash or a time-out."""
+class OutputKeeper:
+    """Drains a worker's stdout and stderr so it never blocks; keeps only the first bytes."""
 
-    def __init__(self, file: Path, module: str, python: str = sys.executable):
+    def __init__(self, limit: int = MAX_OUTPUT_BYTES):
+        self.limit = limit
+        self.kept = bytearray()
+        self.dropped = 0
+        self.lock = threading.Lock()
+
+    def follow(self, stream: Any) -> None:
+        threading.Thread(target=self._drain, args=(stream,), daemon=True).start()
+
+    def _drain(self, stream: Any) -> None:
+        with stream:
+            while chunk := stream.read1(1 << 16):
+                with self.lock:
+                    room = self.limit - len(self.kept)
+                    self.kept += chunk[:max(room, 0)]
+                    self.dropped += max(len(chunk) - max(room, 0), 0)
+
+    def text(self) -> str:
+        with self.lock:
+            text = self.kept.decode("utf-8", "replace")
+            return text + (f"\n[... {self.dropped} more bytes of output were not kept]" if self.dropped else "")
+
+
+class ProcessTransport:
+    """One worker process for one module file; restarted after a crash or a time-out.
+
+    The file's folder must hold nothing but that module: in the sandbox, the
+    worker sees that folder (read-only) and no other file of the grader's.
+    """
+
+    def __init__(self, file: Path, module: str, python: str = sys.executable, limits: Limits = Limits(),
+                 sandbox: bool | None = None, uid: int = 0):
         self.file, self.module, self.python = file, module, python
+        self.limits = limits
+        self.bwrap = bubblewrap() if sandbox in (None, True) else None
+        if sandbox is True and self.bwrap is None:
+            raise RuntimeError("a sandbox was required, but bubblewrap cannot run here")
+        if self.bwrap is None:
+            warn_unsandboxed()
+        else:  # the worker's unprivileged user must be able to read its one module
+            file.parent.chmod(0o755)
+            file.chmod(0o644)
+        self.uid = uid or worker_uid(module)
         self.proc: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
-        self.output = tempfile.TemporaryFile()
+        self.output = OutputKeeper()
         self.import_error: StudentError | None = None
         self.starts = 0
+
+    def command(self, fd: int) -> list[str]:
+        args = ["--fd", str(fd), "--module", self.module, *self.limits.worker_args()]
+        if self.bwrap is None:
+            return [self.python, "-I", str(WORKER_MAIN), "--file", str(self.file), *args]
+        inner = [self.python, "-I", str(WORKER_MAIN), "--file", f"{SUBMISSION_MOUNT}/{self.file.name}",
+                 "--uid", str(self.uid), *args]
+        return sandbox_command(inner, self.file.parent, self.bwrap)
 
     def start(self, timeout: float = 60.0) -> None:
         self.launch()
@@ -74,10 +124,9 @@ class ProcessTransport:
         parent, child = socket.socketpair()
         self.starts += 1
         self.proc = subprocess.Popen(
-            [self.python, "-I", str(WORKER_MAIN), "--fd", str(child.fileno()),
-             "--file", str(self.file), "--module", self.module],
-            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=self.output, stderr=self.output,
-            cwd=str(self.file.parent), start_new_session=True)
+            self.command(child.fileno()), pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(self.file.parent), start_new_session=True)
+        self.output.follow(self.proc.stdout)
         child.close()
         self.sock = parent
 
@@ -118,17 +167,27 @@ class ProcessTransport:
         except (OSError, ValueError):
             data = None
         if data is None:
+            message = self._death_message(when)
             self.kill()
-            raise WorkerFailure(self._death_message(when))
+            raise WorkerFailure(message)
         return data
 
     def _death_message(self, when: str) -> str:
-        code = self.proc.wait() if self.proc else None
-        if code is not None and code < 0:
+        try:  # the channel closed: give the process a moment to finish dying, to learn how it died
+            code = self.proc.wait(timeout=3) if self.proc else None
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is not None and code < 0 or (self.bwrap and code is not None and code > 128):
+            number = -code if code < 0 else code - 128  # bwrap reports its child's death by signal as 128 + n
+            if number == signal.SIGXCPU:
+                return f"CPU time limit: your code used more than {self.limits.cpu_seconds} s of CPU {when}".strip()
+            if number == signal.SIGXFSZ:
+                return (f"output limit: your code printed or wrote more than "
+                        f"{self.limits.file_bytes // 1024} KiB {when}").strip()
             try:
-                name = signal.Signals(-code).name
+                name = signal.Signals(number).name
             except ValueError:
-                name = f"signal {-code}"
+                name = f"signal {number}"
             return f"your code crashed the Python process ({name}) {when}".strip()
         return f"your code ended the Python process (exit code {code}) {when}".strip()
 
@@ -144,27 +203,44 @@ class ProcessTransport:
             self.sock = None
 
     def captured_output(self) -> str:
-        self.output.flush()
-        self.output.seek(0)
-        return self.output.read(MAX_OUTPUT_BYTES).decode("utf-8", "replace")
+        return self.output.text()
 
     def close(self) -> None:
         self.kill()
-        self.output.close()
+
+
+def worker_uid(module: str) -> int:
+    """An unprivileged user id of its own for each live worker (grader process x module)."""
+    from autograder.worker.loader import GRADED
+
+    index = GRADED.index(module) if module in GRADED else len(GRADED)
+    return 100_000 + (os.getpid() % 100_000) * 10 + index
 
 
 class Session:
     """Calls into one module, through a transport. ``session.softmax(z)`` calls ``softmax``."""
 
-    def __init__(self, transport: LocalTransport | ProcessTransport, module: str):
+    def __init__(self, transport: LocalTransport | ProcessTransport, module: str,
+                 limits: Limits | None = None):
         self.transport = transport
         self.module = module
-        self.timeout = DEFAULT_TIMEOUT
+        self.timeout = limits.call_seconds if limits else DEFAULT_TIMEOUT
+        self.budget = limits.module_seconds if limits else None
+        self.spent = 0.0
 
     def request(self, op: str, timeout: float | None = None, **fields: Any) -> Any:
         data = encode({"op": op, **fields})
+        timeout = timeout or self.timeout
+        if self.budget is not None:
+            if self.spent >= self.budget:
+                raise WorkerFailure(f"time limit: your `{self.module}` used up its {self.budget:g} s of "
+                                    "running time, so this test did not run")
+            timeout = min(timeout, self.budget - self.spent + 0.5)
         started = time.monotonic()
-        raw = self.transport.roundtrip(data, timeout or self.timeout)
+        try:
+            raw = self.transport.roundtrip(data, timeout)
+        finally:
+            self.spent += time.monotonic() - started
         try:
             reply = decode(raw)
         except ProtocolError as exc:

@@ -64,7 +64,7 @@ def stub_source(text: str, module: str) -> str:
         if line.strip() == BEGIN:
             indent = line[: len(line) - len(line.lstrip())]
             owner = owners.get(i + 1, module)
-            out.append(f'{indent}raise NotImplementedError("{owner}: is not implemented yet: '
+            out.append(f'{indent}raise NotImplementedError("{owner} is not implemented yet: '
                        'replace this line with your code.")\n')
             while lines[i].strip() != END:
                 i += 1

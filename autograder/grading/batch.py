@@ -10,21 +10,22 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from autograder.grading.results import atomic_write, grades_csv, summary_row, write_results
+from autograder.sandbox import Limits
 
 
-def grade_one(folder: str, out: str) -> dict:
+def grade_one(folder: str, out: str, limits: Limits = Limits()) -> dict:
     """In a grader process: grade one folder, write its results.json, return its summary row."""
     from autograder.grading.grade import grade_submission
     from autograder.grading.results import gradescope_json
 
-    result = grade_submission(Path(folder))
+    result = grade_submission(Path(folder), limits=limits)
     write_results(Path(out), result)
     return summary_row(result.student, gradescope_json(result))
 
 
 def grade_batch(folders: list[Path], out: Path, jobs: int,
-                on_done: Callable[[Path, dict | None, str], None] = lambda folder, row, error: None
-                ) -> tuple[list[dict], dict[Path, str]]:
+                on_done: Callable[[Path, dict | None, str], None] = lambda folder, row, error: None,
+                limits: Limits = Limits()) -> tuple[list[dict], dict[Path, str]]:
     """Grade every folder; return the summary rows, and the folders that could not be graded
     (an internal error of the grader, never a student's doing) with the reason."""
     out.mkdir(parents=True, exist_ok=True)
@@ -41,11 +42,11 @@ def grade_batch(folders: list[Path], out: Path, jobs: int,
 
     if jobs <= 1:
         for folder in folders:
-            record(folder, lambda: grade_one(str(folder), str(out)))
+            record(folder, lambda: grade_one(str(folder), str(out), limits))
     else:
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = {pool.submit(grade_one, str(f), str(out)): f for f in folders}
+            futures = {pool.submit(grade_one, str(f), str(out), limits): f for f in folders}
             for future in as_completed(futures):
                 record(futures[future], future.result)
     atomic_write(out / "grades.csv", grades_csv(rows))

@@ -15,6 +15,7 @@ import pytest
 from autograder.grading.plugin import GradingPlugin, Outcome
 from autograder.grading.rules import find_violations
 from autograder.grading.submission import ModuleFile, read_submission
+from autograder.sandbox import Limits
 from autograder.session import ProcessTransport, Session, WorkerFailure
 from autograder.suites import SUITES, TestInfo, suite_path, tests_of
 from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES
@@ -46,12 +47,12 @@ class SubmissionResult:
 
 
 def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
-                     files: dict[str, ModuleFile] | None = None) -> SubmissionResult:
+                     files: dict[str, ModuleFile] | None = None, limits: Limits = Limits()) -> SubmissionResult:
     started = time.monotonic()
     files = files or read_submission(folder)
     result = SubmissionResult(student=folder.name)
     with tempfile.TemporaryDirectory(prefix="dlkit-") as private:
-        sessions, blocked = start_sessions(files, modules, Path(private), result.module_messages)
+        sessions, blocked = start_sessions(files, modules, Path(private), result.module_messages, limits)
         try:
             outcomes = run_suites(sessions, blocked)
         finally:
@@ -70,7 +71,8 @@ def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
 
 
 def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...], private: Path,
-                   messages: dict[str, str]) -> tuple[dict[str, Session], dict[tuple[str, str], str]]:
+                   messages: dict[str, str], limits: Limits = Limits()
+                   ) -> tuple[dict[str, Session], dict[tuple[str, str], str]]:
     """Start a worker per usable module (all at once), and find "from scratch" violations."""
     transports: dict[str, ProcessTransport] = {}
     blocked: dict[tuple[str, str], str] = {}
@@ -87,7 +89,7 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...], priva
         if assignment.from_scratch:
             for violation in find_violations(file.source, assignment.items):
                 blocked[(module, violation.item)] = violation.message(assignment.folder[:2])
-        transports[module] = ProcessTransport(path, module)
+        transports[module] = ProcessTransport(path, module, limits=limits)
         transports[module].launch()
     sessions = {}
     for module, transport in transports.items():
@@ -105,7 +107,7 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...], priva
                                 "none of its functions could be graded")
             transport.close()
             continue
-        sessions[module] = Session(transport, module)
+        sessions[module] = Session(transport, module, limits)
     return sessions, blocked
 
 

@@ -62,6 +62,9 @@ def explain(exc: BaseException) -> tuple[str, str]:
         where = f" ({exc.where})" if exc.where else ""
         if exc.type_name == "NotImplementedError":
             return f"not implemented yet: your code raised NotImplementedError{where}", ""
+        if exc.type_name == "MemoryError" or "can't allocate memory" in exc.message:
+            return (f"memory limit: your code tried to use more memory than a worker may have "
+                    f"({exc.type_name}){where}"), ""
         detail = f": {exc.message}" if exc.message else ""
         return f"your code raised {exc.type_name}{detail}{where}", ""
     if isinstance(exc, WorkerFailure):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import socket
 import struct
 import sys
@@ -49,10 +50,11 @@ def _read_exactly(sock: socket.socket, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def serve(sock: socket.socket, file: Path, module_name: str) -> None:
+def serve(sock: socket.socket, file: Path, module_name: str, limits: dict[str, int], uid: int) -> None:
     siblings = support_modules(exclude=module_name)
     torch_threads()
     reset_global_state()
+    restrict(limits, uid)  # from here on, nothing runs with more than the student's rights
     try:
         module = load_file(file, module_name, siblings)
         hello = {"ok": True, "value": None}
@@ -65,6 +67,23 @@ def serve(sock: socket.socket, file: Path, module_name: str) -> None:
         write_message(sock, server.handle_bytes(request))
 
 
+def restrict(limits: dict[str, int], uid: int) -> None:
+    """Resource limits (soft = hard, so the student's code cannot raise them), then a user of our own."""
+    for name, value in limits.items():
+        if value <= 0:
+            continue
+        rlimit = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU,
+                  "processes": resource.RLIMIT_NPROC, "file_bytes": resource.RLIMIT_FSIZE,
+                  "open_files": resource.RLIMIT_NOFILE}[name]
+        hard = value + 5 if name == "cpu_seconds" else value  # SIGXCPU first, then SIGKILL
+        resource.setrlimit(rlimit, (value, hard))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if uid and os.getuid() == 0:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+
+
 def torch_threads() -> None:
     import torch
     torch.set_num_threads(1)  # the same arithmetic everywhere, and no worker starves another
@@ -75,10 +94,15 @@ def main() -> None:
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--file", type=Path, required=True)
     parser.add_argument("--module", required=True)
+    parser.add_argument("--uid", type=int, default=0, help="the unprivileged user to become (when root)")
+    names = ("memory_bytes", "cpu_seconds", "processes", "file_bytes", "open_files")
+    for name in names:
+        parser.add_argument(f"--limit-{name.replace('_', '-')}", type=int, default=0)
     args = parser.parse_args()
+    limits = {name: getattr(args, f"limit_{name}") for name in names}
     sock = socket.socket(fileno=args.fd)
     try:
-        serve(sock, args.file, args.module)
+        serve(sock, args.file, args.module, limits, args.uid)
     finally:
         sys.stdout.flush()
         os._exit(0)  # skip atexit handlers a module may have registered

@@ -65,12 +65,17 @@ class Items:
 
 def encode(message: dict) -> bytes:
     """Serialise a message; tensors become blobs, plain containers stay JSON."""
-    blobs: list[bytes] = []
+    blobs = _Blobs()
     header = json.dumps({str(k): _to_json(v, blobs, 0) for k, v in message.items()}, allow_nan=True).encode()
     parts = [struct.pack("<Q", len(header)), header, struct.pack("<I", len(blobs))]
     for blob in blobs:
         parts += [struct.pack("<Q", len(blob)), blob]
     return b"".join(parts)
+
+
+class _Blobs(list):
+    """Tensor bytes of one message, with their running total."""
+    total = 0
 
 
 def decode(data: bytes) -> dict:
@@ -95,7 +100,7 @@ def decode(data: bytes) -> dict:
     return {k: _from_json(v, blobs, 0) for k, v in header.items()}
 
 
-def _to_json(value: Any, blobs: list[bytes], depth: int) -> Any:
+def _to_json(value: Any, blobs: _Blobs, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise ProtocolError("value nested too deeply")
     kind = type(value)  # exact types only: subclasses of int, str, tensor... are not plain data
@@ -108,6 +113,9 @@ def _to_json(value: Any, blobs: list[bytes], depth: int) -> Any:
         if t.layout != torch.strided or t.is_complex() or str(t.dtype).removeprefix("torch.") not in DTYPES:
             return {"O": f"tensor of {t.dtype}"}
         t = t.cpu().contiguous()
+        if blobs.total + t.numel() * t.element_size() > MAX_MESSAGE_BYTES:
+            raise ProtocolError(f"the result is larger than {MAX_MESSAGE_BYTES // 2**20} MiB")
+        blobs.total += t.numel() * t.element_size()
         blobs.append(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
         return {"T": [str(t.dtype).removeprefix("torch."), list(t.shape), len(blobs) - 1]}
     if kind is list or kind is tuple:

@@ -1,0 +1,109 @@
+"""Where student code runs: a bubblewrap sandbox, or (without one) a limited plain process.
+
+The sandbox sees only the Python runtime with its libraries, the worker's
+own package (``autograder/worker`` and ``autograder/support``, which hold
+nothing secret) and the one module being graded, read-only. It has no network,
+its own process tree (everything in it dies with it), a small private /tmp,
+and a clean environment. Inside, the worker drops to an unprivileged user of
+its own and sets resource limits before the student's module is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+SUBMISSION_MOUNT = "/submission"
+SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives", "/etc/ld.so.cache")
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 3 * 2**30  # address space of one worker (importing torch takes ~0.7 GiB)
+    cpu_seconds: int = 120  # CPU time of one worker process
+    processes: int = 64  # processes and threads of the worker's user
+    file_bytes: int = 1 * 2**20  # largest file it may write, its captured output included
+    open_files: int = 256
+    call_seconds: float = 20.0  # wall time of one call into student code
+    module_seconds: float = 120.0  # wall time of all calls into one module: then its other tests fail
+
+    def worker_args(self) -> list[str]:
+        return [f"--limit-{k.replace('_', '-')}={v}" for k, v in asdict(self).items()
+                if k in ("memory_bytes", "cpu_seconds", "processes", "file_bytes", "open_files")]
+
+
+@functools.cache
+def bubblewrap() -> str | None:
+    """The bwrap binary, if it is installed and can create a sandbox here."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return None
+    try:
+        probe = subprocess.run([path, *namespace_args(), "--ro-bind", "/", "/", "true"],
+                               capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return path if probe.returncode == 0 else None
+
+
+@functools.cache
+def warn_unsandboxed() -> None:
+    message = ("bubblewrap (bwrap) is not available here: student code runs in a separate, limited "
+               "process but NOT in a sandbox (it can read files and use the network). "
+               "Install bubblewrap on Linux (apt-get install bubblewrap) for untrusted submissions.")
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+    print(f"WARNING: {message}", file=sys.stderr)
+
+
+def namespace_args() -> list[str]:
+    return ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session"]
+
+
+def runtime_paths() -> list[str]:
+    """The Python runtime and its libraries, as real paths, outermost first and without repeats."""
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        candidates.add(sysconfig.get_paths()[key])
+    candidates |= {p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}
+    real = sorted({os.path.realpath(p) for p in candidates if os.path.exists(p)} |
+                  {p for p in candidates if os.path.exists(p)})
+    kept: list[str] = []
+    for path in real:
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return [p for p in kept if not _is_system(p)]
+
+
+def _is_system(path: str) -> bool:
+    return any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS)
+
+
+def sandbox_command(command: list[str], module_dir: Path, bwrap: str) -> list[str]:
+    """``command`` wrapped in bubblewrap, seeing ``module_dir`` (read-only) at /submission."""
+    args = [bwrap, *namespace_args(), "--clearenv",
+            "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
+            "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
+    for path in SYSTEM_DIRS:
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    for path in runtime_paths():
+        args += ["--ro-bind", path, path]
+    package = str(PACKAGE)
+    args += ["--ro-bind", f"{package}/__init__.py", f"{package}/__init__.py",
+             "--ro-bind", f"{package}/worker", f"{package}/worker",
+             "--ro-bind", f"{package}/support", f"{package}/support",
+             "--ro-bind", str(module_dir), SUBMISSION_MOUNT,
+             "--proc", "/proc", "--dev", "/dev",
+             "--size", str(16 * 2**20), "--perms", "1777", "--tmpfs", "/tmp",
+             "--remount-ro", "/", "--chdir", SUBMISSION_MOUNT, "--"]
+    return args + command
