@@ -87,6 +87,18 @@ def _is_system(path: str) -> bool:
     return any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS)
 
 
+def ancestors(paths: list[str]) -> list[str]:
+    """Every folder above the given paths (outermost first), except the system ones and /."""
+    found: list[str] = []
+    for path in paths:
+        parent = Path(path).parent
+        while str(parent) != "/":
+            if str(parent) not in found and not _is_system(str(parent)):
+                found.append(str(parent))
+            parent = parent.parent
+    return sorted(found, key=lambda p: p.count("/"))
+
+
 def sandbox_command(command: list[str], module_dir: Path, bwrap: str) -> list[str]:
     """``command`` wrapped in bubblewrap, seeing ``module_dir`` (read-only) at /submission."""
     args = [bwrap, *namespace_args(), "--clearenv",
@@ -96,9 +108,12 @@ def sandbox_command(command: list[str], module_dir: Path, bwrap: str) -> list[st
     for path in SYSTEM_DIRS:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
+    package = str(PACKAGE)
+    # the folders above each mount must be traversable by the worker's unprivileged user
+    for ancestor in ancestors([*runtime_paths(), package]):
+        args += ["--perms", "0755", "--dir", ancestor]
     for path in runtime_paths():
         args += ["--ro-bind", path, path]
-    package = str(PACKAGE)
     args += ["--ro-bind", f"{package}/__init__.py", f"{package}/__init__.py",
              "--ro-bind", f"{package}/worker", f"{package}/worker",
              "--ro-bind", f"{package}/support", f"{package}/support",

@@ -40,6 +40,17 @@ def check_params(got, expected, what, hint, likely=None, rtol=None, atol=None):
     close(flat_got, flat_exp, what, hint, likely=alts, rtol=rtol or rtol_d, atol=atol or atol_d)
 
 
+def sgd_likely(params, grads, lr):
+    """What typical wrong updates return."""
+    def step(f):
+        return [(f(W, gW), f(b, gb)) for (W, b), (gW, gb) in zip(params, grads)]
+    return {"the sign is wrong: step against the gradient, P - lr * grad": step(lambda p, g: p + lr * g),
+            "the learning rate is missing: P - lr * grad": step(lambda p, g: p - g),
+            "the learning rate is ignored: P - lr * grad, with the lr given": step(lambda p, g: p - 0.1 * g),
+            "the biases are not updated: b - lr * grad_b as well":
+            [(W - lr * gW, b) for (W, b), (gW, gb) in zip(params, grads)]}
+
+
 def batches_of(value, what):
     """The (X_batch, y_batch) pairs that ``minibatches`` produced (a generator, or a list)."""
     if type(value) is Items:
@@ -132,7 +143,8 @@ def train_result(got, epochs, sizes):
     pairs = pairs_like(params, expected_shapes, "train")
     for (W, b), (ws, bs) in zip(pairs, expected_shapes):
         if type(W) is not torch.Tensor or type(b) is not torch.Tensor or W.shape != ws or b.shape != bs:
-            fail(f"train must return params shaped by layer_sizes {sizes}: W of shape (d_in, d_out), b of shape (d_out,)")
+            fail(f"train must return params shaped by layer_sizes {sizes}: W of shape (d_in, d_out), "
+                 "b of shape (d_out,)")
     return pairs, torch.tensor(losses, dtype=F64)
 
 
@@ -144,12 +156,7 @@ def test_sgd_step_float32(student, ref):
     lr = 0.3
     got = student.sgd_step(params, grads, lr)
     check_params(got, ref.sgd_step(params, grads, lr), "sgd_step", "each parameter becomes P - lr * gradient",
-                 likely={"the sign is wrong: step against the gradient, P - lr * grad":
-                         [(W + lr * gW, b + lr * gb) for (W, b), (gW, gb) in zip(params, grads)],
-                         "the learning rate is missing: P - lr * grad":
-                         [(W - gW, b - gb) for (W, b), (gW, gb) in zip(params, grads)],
-                         "the biases are not updated: b - lr * grad_b as well":
-                         [(W - lr * gW, b) for (W, b), (gW, gb) in zip(params, grads)]})
+                 likely=sgd_likely(params, grads, lr))
 
 
 @points(1, "sgd_step")
@@ -159,7 +166,8 @@ def test_sgd_step_float64(student, ref):
     params, grads = layers(shapes, F64, 21), layers(shapes, F64, 31)
     got = student.sgd_step(params, grads, 0.05)
     check_params(got, ref.sgd_step(params, grads, 0.05), "sgd_step",
-                 "every layer's W and b become P - lr * gradient, in the dtype of the parameters")
+                 "every layer's W and b become P - lr * gradient, in the dtype of the parameters",
+                 likely=sgd_likely(params, grads, 0.05))
 
 
 @points(1, "sgd_step")
@@ -169,7 +177,8 @@ def test_sgd_step_keeps_arguments(student, ref):
     got, args_after, _ = student.call_returning_args("sgd_step", params, grads, 0.5)
     unchanged(params, args_after[0], "sgd_step", "params")
     unchanged(grads, args_after[1], "sgd_step", "grads")
-    check_params(got, ref.sgd_step(params, grads, 0.5), "sgd_step", "each parameter becomes P - lr * gradient")
+    check_params(got, ref.sgd_step(params, grads, 0.5), "sgd_step", "each parameter becomes P - lr * gradient",
+                 likely=sgd_likely(params, grads, 0.5))
 
 
 @points(1, "sgd_step")
@@ -179,8 +188,7 @@ def test_sgd_step_learning_rates(student, ref):
     for lr in (0.0, 2.5):
         check_params(student.sgd_step(params, grads, lr), ref.sgd_step(params, grads, lr), "sgd_step",
                      "each parameter becomes P - lr * gradient, with the lr given",
-                     likely={"the learning rate is ignored: P - lr * grad":
-                             [(W - 0.1 * gW, b - 0.1 * gb) for (W, b), (gW, gb) in zip(params, grads)]})
+                     likely=sgd_likely(params, grads, lr))
 
 
 # -- minibatches -------------------------------------------------------------------------------------
@@ -212,7 +220,7 @@ def test_minibatches_large_batch(student, ref):
         got, expected = run_minibatches(student, ref, X, y, batch_size)
         check_sizes(got, expected, 5, batch_size)
         close(got[0][0], expected[0][0], "minibatches", "a batch_size of n or more gives one batch with every row "
-              "(in the input's dtype)")
+              "(in order without a generator, in the input's dtype)")
 
 
 @points(1, "minibatches")
@@ -223,7 +231,8 @@ def test_minibatches_shuffled_permutation(student, ref):
     got, expected = run_minibatches(student, ref, X, y, 5, **kw)
     check_sizes(got, expected, 17, 5)
     check(not torch.equal(torch.cat([Xb for Xb, _ in got]), X),
-          "with a generator the rows must be shuffled: visit them in the order of torch.randperm(n, generator=generator)")
+          "with a generator the rows must be shuffled: visit them in the order of "
+          "torch.randperm(n, generator=generator)")
     check_aligned(got, X, y)
     for (Xb, yb), (Xe, ye) in zip(got, expected):
         if not (torch.equal(Xb, Xe) and torch.equal(yb, ye)):
@@ -243,6 +252,7 @@ def test_minibatches_shuffled_cover_every_row(student, ref):
 # -- train -----------------------------------------------------------------------------------------
 TRAIN_X, TRAIN_Y = rand(23, 3, seed=131, scale=1.5), labels(23, 3, seed=132)
 TRAIN_SIZES = [3, 5, 3]
+EMPTY_BATCH = "is one of the batches empty? minibatches must not yield an empty batch"
 
 
 @points(1, "train")
@@ -268,7 +278,7 @@ def test_train_losses(student, ref):
     as_tensor = lambda f: torch.tensor([f(epoch) for epoch in by_batch], dtype=F64)  # noqa: E731
     close(losses, expected, "train's losses",
           "each entry is the mean of the batch losses of one epoch (backward on every batch, shuffled with the "
-          "generator made from seed)", rtol=TRAIN_RTOL, atol=TRAIN_ATOL,
+          "generator made from seed)", rtol=TRAIN_RTOL, atol=TRAIN_ATOL, nonfinite_hint=EMPTY_BATCH,
           likely={"this is the loss of the last batch of each epoch; return the mean over the epoch's batches":
                   as_tensor(lambda e: e[-1][0]),
                   "this is the loss of the first batch of each epoch; return the mean over the epoch's batches":
@@ -303,10 +313,11 @@ def test_train_seed(student, ref):
         args = dict(lr=lr, epochs=3, batch_size=6, seed=seed)
         params, losses = train_result(student.train(X, y, [2, 3, 2], **args), 3, [2, 3, 2])
         expected, expected_losses = train_result(ref.train(X, y, [2, 3, 2], **args), 3, [2, 3, 2])
-        hint = ("the result differs from training with this seed and lr: make the generator with "
-                "torch.Generator().manual_seed(seed) and use lr in sgd_step")
-        check_params(params, expected, "train", hint, rtol=TRAIN_RTOL, atol=TRAIN_ATOL)
-        close(losses, expected_losses, "train's losses", hint, rtol=TRAIN_RTOL, atol=TRAIN_ATOL)
+        check_params(params, expected, "train", "the result differs from training with this seed and lr: make the "
+                     "generator with torch.Generator().manual_seed(seed) and use lr in sgd_step",
+                     rtol=TRAIN_RTOL, atol=TRAIN_ATOL)
+        close(losses, expected_losses, "train's losses", "each entry is the mean of the batch losses of one epoch",
+              rtol=TRAIN_RTOL, atol=TRAIN_ATOL, nonfinite_hint=EMPTY_BATCH)
 
 
 @points(1, "train")
@@ -322,9 +333,9 @@ def test_train_one_full_batch_epoch(student, ref):
                  "one epoch on one full batch must be one step P - lr * gradient from "
                  "init_params(layer_sizes, generator), with gradients from backward (ReLU)",
                  rtol=TRAIN_RTOL, atol=TRAIN_ATOL,
-                 likely={"the step goes up the gradient: P - lr * grad": [(W + lr * gW, b + lr * gb) for (W, b), (gW, gb)
-                                                                         in zip(start, grads)],
+                 likely={"the step goes up the gradient: P - lr * grad":
+                         [(W + lr * gW, b + lr * gb) for (W, b), (gW, gb) in zip(start, grads)],
                          "the params never change: assign the result of sgd_step back": start})
     close(losses, torch.tensor([loss.item()], dtype=F64), "train's loss",
           "with one full batch, the epoch loss is the loss of the initial params on all rows",
-          rtol=TRAIN_RTOL, atol=TRAIN_ATOL)
+          rtol=TRAIN_RTOL, atol=TRAIN_ATOL, nonfinite_hint=EMPTY_BATCH)
