@@ -9,6 +9,7 @@ because anything on stderr would zero the cell.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import inspect
 import io
@@ -18,6 +19,7 @@ import warnings
 import pytest
 
 from autograder.grading.grade import PYTEST_ARGS
+from autograder.grading.notebooks import instructor_setup
 from autograder.grading.plugin import GradingPlugin
 from autograder.grading.rules import find_violations
 from autograder.session import LocalTransport, Session
@@ -43,7 +45,9 @@ def run_hidden_tests(module: str, item: str, namespace: dict) -> tuple[float, fl
     session = Session(LocalTransport(Server(names)), module)
     blocked = {}
     if assignment.from_scratch:
-        for violation in find_violations(notebook_source(namespace), (item,)):
+        provided = frozenset(n.name for n in ast.parse(instructor_setup(assignment)).body
+                             if isinstance(n, (ast.FunctionDef, ast.ClassDef)))
+        for violation in find_violations(notebook_source(namespace), (item,), provided):
             blocked[(module, item)] = violation.message(assignment.folder[:2])
     plugin = GradingPlugin({module: session}, blocked)
     args = [f"{suite_path(module)}::{t.name}" for t in tests] + PYTEST_ARGS

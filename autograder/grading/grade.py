@@ -36,7 +36,8 @@ class TestResult:
 class SubmissionResult:
     student: str
     results: list[TestResult] = field(default_factory=list)
-    module_messages: dict[str, str] = field(default_factory=dict)
+    module_messages: dict[str, str] = field(default_factory=dict)  # why a whole module scored zero
+    notes: dict[str, list[str]] = field(default_factory=dict)  # worth telling, cost nothing
     execution_time: float = 0.0
 
     def score(self, module: str | None = None) -> float:
@@ -51,6 +52,7 @@ def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
     started = time.monotonic()
     files = files or read_submission(folder)
     result = SubmissionResult(student=folder.name)
+    result.notes = {m: files[m].notes for m in modules if files[m].notes}
     with tempfile.TemporaryDirectory(prefix="dlkit-") as private:
         sessions, blocked = start_sessions(files, modules, Path(private), result.module_messages, limits)
         try:
@@ -87,8 +89,10 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...], priva
         path.write_text(file.source, encoding="utf-8")
         assignment = BY_MODULE[module]
         if assignment.from_scratch:
-            for violation in find_violations(file.source, assignment.items):
+            for violation in find_violations(file.source, assignment.items, file.provided):
                 blocked[(module, violation.item)] = violation.message(assignment.folder[:2])
+        for item, problem in file.problems.items():
+            blocked[(module, item)] = problem
         transports[module] = ProcessTransport(path, module, limits=limits)
         transports[module].launch()
     sessions = {}

@@ -28,9 +28,13 @@ def gradescope_json(result: SubmissionResult) -> dict:
             "visibility": "visible",
             "status": "passed" if r.score >= r.test.points else "failed",
         })
-    lines = [f"{a.folder}: {result.score(a.module):g} / {result.max_score(a.module):g}"
-             + (f" ({result.module_messages[a.module]})" if a.module in result.module_messages else "")
-             for a in ASSIGNMENTS if any(r.test.module == a.module for r in result.results)]
+    lines = []
+    for a in ASSIGNMENTS:
+        if not any(r.test.module == a.module for r in result.results):
+            continue
+        lines.append(f"{a.folder}: {result.score(a.module):g} / {result.max_score(a.module):g}"
+                     + (f" ({result.module_messages[a.module]})" if a.module in result.module_messages else ""))
+        lines += [f"  note: {note}" for note in result.notes.get(a.module, [])]
     return {
         "score": result.score(),
         "max_score": result.max_score(),

@@ -32,12 +32,18 @@ class Violation:
                 "it is \"from scratch\", so write it with tensor arithmetic (exp, log, sum, max, @, ...)")
 
 
-def find_violations(source: str, items: tuple[str, ...]) -> list[Violation]:
-    """One violation (the first found) per graded item that breaks the rule."""
+def find_violations(source: str, items: tuple[str, ...], provided: frozenset[str] = frozenset()
+                    ) -> list[Violation]:
+    """One violation (the first found) per graded item that breaks the rule.
+
+    ``provided`` names definitions the kit itself supplies (a notebook's setup
+    cell): calling them is allowed, whatever they use inside.
+    """
     tree = ast.parse(source)
     aliases = _aliases(tree)
     definitions = {node.name: node for node in tree.body
-                   if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+                   if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                   and node.name not in provided}
     direct = {name: _uses(node, aliases) for name, node in definitions.items()}
     # module-level code outside any definition (e.g. `act = torch.sigmoid`) taints every item using its names
     calls = {name: _called_names(node) & set(definitions) for name, node in definitions.items()}

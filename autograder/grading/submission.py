@@ -12,10 +12,11 @@ import ast
 import difflib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.syllabus import MODULES
+from autograder.grading.notebooks import find_notebooks, locate, module_from_notebook
+from autograder.syllabus import BY_MODULE, MODULES
 
 MAX_MODULE_BYTES = 512 * 1024
 
@@ -26,15 +27,37 @@ class ModuleFile:
     status: str  # "ok", "missing" or "rejected"
     message: str = ""
     source: str = ""
+    problems: dict[str, str] = field(default_factory=dict)  # graded name -> why it scores zero
+    notes: list[str] = field(default_factory=list)  # worth telling, costs nothing
+    provided: frozenset[str] = frozenset()  # definitions the kit supplied (a notebook's setup cell)
 
 
 def read_submission(folder: Path) -> dict[str, ModuleFile]:
+    """Each graded module, from `<module>.py` or, failing that, from the assignment's notebook."""
     try:
         names = sorted(os.listdir(folder))
     except OSError as exc:
         return {m: ModuleFile(m, "rejected", f"the submission folder could not be read ({exc.strerror})")
                 for m in MODULES}
-    return {m: read_module(folder, m, names) for m in MODULES}
+    notebooks = find_notebooks(folder)
+    files = {}
+    for module in MODULES:
+        files[module] = read_module(folder, module, names)
+        if files[module].status == "missing" and notebooks:
+            files[module] = read_notebook(folder, module, notebooks) or files[module]
+    return files
+
+
+def read_notebook(folder: Path, module: str, notebooks: list[Path]) -> ModuleFile | None:
+    assignment = BY_MODULE[module]
+    path, note = locate(folder, assignment, notebooks)
+    if path is None:
+        return None
+    built = module_from_notebook(path, assignment)
+    if built.error:
+        return ModuleFile(module, "rejected", built.error)
+    return ModuleFile(module, "ok", source=built.source, problems=built.problems,
+                      notes=[n for n in (note, *built.notes) if n], provided=built.provided)
 
 
 def read_module(folder: Path, module: str, names: list[str]) -> ModuleFile:
