@@ -1,0 +1,73 @@
+"""Assignment 05: backpropagation, the chain rule applied layer by layer.
+
+Every ``*_backward`` function receives ``grad_out``, the gradient of the loss
+with respect to the output of its layer, and returns the gradient with respect
+to that layer's inputs: each result has the shape of the thing it is the
+gradient of.
+"""
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from activations import relu, sigmoid, sigmoid_derivative, tanh, tanh_derivative
+from losses import cross_entropy, cross_entropy_derivative
+from mlp import dense
+
+Params = list[tuple[Tensor, Tensor]]
+
+
+def dense_backward(grad_out: Tensor, x: Tensor, W: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Gradients of ``out = x @ W + b``.
+
+    Shapes: ``grad_out`` ``(n, d_out)``, ``x`` ``(n, d_in)``, ``W`` ``(d_in, d_out)``.
+    Returns ``(grad_x, grad_W, grad_b)``:
+        grad_x = grad_out @ W.T      (n, d_in)
+        grad_W = x.T @ grad_out      (d_in, d_out)
+        grad_b = grad_out summed over the batch   (d_out,)
+    """
+    raise NotImplementedError("dense_backward is not implemented yet: replace this line with your code.")
+
+
+def relu_backward(grad_out: Tensor, z: Tensor) -> Tensor:
+    """Gradient through ``relu(z)``: ``grad_out`` where z > 0, else 0 (relu'(0) = 0).
+
+    Shape and dtype of ``grad_out``.
+    """
+    raise NotImplementedError("relu_backward is not implemented yet: replace this line with your code.")
+
+
+def sigmoid_backward(grad_out: Tensor, z: Tensor) -> Tensor:
+    """Gradient through ``sigmoid(z)``: grad_out * sigmoid(z) * (1 - sigmoid(z))."""
+    raise NotImplementedError("sigmoid_backward is not implemented yet: replace this line with your code.")
+
+
+def backward(x: Tensor, targets: Tensor, params: Params, activation: str = "relu") -> tuple[Tensor, Params]:
+    """Loss and gradients of an MLP classifier, by backpropagation.
+
+    Forward: the same pass as ``mlp.forward`` (hidden layers ``act(dense(...))``,
+    last layer ``dense`` alone), then ``loss = cross_entropy(logits, targets)``.
+    Keep every layer's input and pre-activation ``z``: the backward pass needs them.
+    Backward: start from ``cross_entropy_derivative(logits, targets)`` and walk
+    the layers in reverse, using ``dense_backward`` and the activation's
+    derivative (``activation`` is ``"relu"``, ``"sigmoid"`` or ``"tanh"``).
+
+    Returns ``(loss, grads)``: ``loss`` a 0-d tensor and ``grads`` a list of
+    ``(grad_W, grad_b)`` shaped exactly like ``params``. They equal autograd's
+    gradients of ``loss``.
+    """
+    raise NotImplementedError("backward is not implemented yet: replace this line with your code.")
+
+
+def numerical_gradient(f: Callable[[Tensor], Tensor], x: Tensor, h: float = 1e-5) -> Tensor:
+    """Estimate the gradient of ``f`` at ``x`` by central differences.
+
+    For every element i of ``x`` (any number of dimensions), with e_i the unit
+    tensor that is 1 at i:
+        grad_i = (f(x + h e_i) - f(x - h e_i)) / (2h)
+    ``f`` maps a tensor shaped like ``x`` to a 0-d tensor. Returns a tensor
+    shaped like ``x``, in its dtype (use float64 for accurate results). ``x``
+    itself is unchanged afterwards: perturb a copy.
+    """
+    raise NotImplementedError("numerical_gradient is not implemented yet: replace this line with your code.")

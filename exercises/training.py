@@ -1,0 +1,57 @@
+"""Assignment 06: the whole learning process, from scratch.
+
+Training repeats three steps: take a minibatch, compute the loss and its
+gradients (backpropagation), and move every parameter a small step against
+its gradient (stochastic gradient descent).
+"""
+
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor
+
+from backprop import backward
+from mlp import init_params
+
+Params = list[tuple[Tensor, Tensor]]
+
+
+def sgd_step(params: Params, grads: Params, lr: float) -> Params:
+    """One step of gradient descent: returns ``[(W - lr*gW, b - lr*gb), ...]``.
+
+    ``grads`` is shaped like ``params``. Returns new tensors; ``params`` is
+    not modified.
+    """
+    raise NotImplementedError("sgd_step is not implemented yet: replace this line with your code.")
+
+
+def minibatches(X: Tensor, y: Tensor, batch_size: int,
+                generator: torch.Generator | None = None) -> Iterator[tuple[Tensor, Tensor]]:
+    """Yield ``(X_batch, y_batch)`` pairs that cover every row of ``X`` exactly once.
+
+    Without ``generator`` the rows come in order. With one, visit them in the
+    order of ``torch.randperm(n, generator=generator)``. Batches hold
+    ``batch_size`` rows, except the last, which holds what is left (it is not
+    dropped).
+    """
+    raise NotImplementedError("minibatches is not implemented yet: replace this line with your code.")
+
+
+def train(X: Tensor, y: Tensor, layer_sizes: list[int], lr: float = 0.5, epochs: int = 200,
+          batch_size: int = 32, seed: int = 0) -> tuple[Params, list[float]]:
+    """Train a ReLU MLP classifier with minibatch SGD.
+
+    ``generator = torch.Generator().manual_seed(seed)``; the parameters come
+    from ``init_params(layer_sizes, generator)``. Each epoch then takes the
+    batches of ``minibatches(X, y, batch_size, generator)`` (shuffled with that
+    same generator), and for each batch computes ``backward(...)`` with ReLU
+    and applies ``sgd_step``.
+
+    Args:
+        X: inputs ``(n, d)`` float32; y: labels ``(n,)`` int64.
+
+    Returns:
+        ``(params, losses)``: the trained parameters and a ``list[float]`` with
+        the mean batch loss of each epoch.
+    """
+    raise NotImplementedError("train is not implemented yet: replace this line with your code.")
