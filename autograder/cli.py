@@ -62,7 +62,7 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None) -> int:
     from autograder.grading.batch import default_jobs, grade_batch
     from autograder.syllabus import ASSIGNMENTS
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     folders, problems, seen = [], 0, set()
     for path in submissions:
         if not path.is_dir():
@@ -88,15 +88,19 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None) -> int:
                 console.print(f"[red]could not grade {folder.name}: {error}[/]")
 
         rows, failures = grade_batch(folders, out, jobs or default_jobs(), done)
+    from autograder.reports import write_reports
+
+    index = write_reports(out)[-1]
     table = Table(title=f"Grades ({out / 'grades.csv'})")
-    table.add_column("student")
+    table.add_column("student", no_wrap=True)
     for a in ASSIGNMENTS:
-        table.add_column(a.folder[:2] + " " + a.module, justify="right")
-    table.add_column("total", justify="right")
+        table.add_column(a.folder, justify="right")
+    table.add_column("total", justify="right", no_wrap=True)
     for row in sorted(rows, key=lambda r: r["student"]):
         table.add_row(row["student"], *[f"{row['scores'].get(a.folder, 0):g}" for a in ASSIGNMENTS],
                       f"{row['total']:g} / {row['max_total']:g}")
-    Console().print(table)
+    Console(width=max(Console().width, 140)).print(table)
+    print(f"Feedback per student: {out}/<student>/feedback.html; class report: {index}")
     return 1 if problems or failures else 0
 
 

@@ -35,9 +35,13 @@ class Limits:
     call_seconds: float = 20.0  # wall time of one call into student code
     module_seconds: float = 120.0  # wall time of all calls into one module: then its other tests fail
 
+    def worker_limits(self) -> dict[str, int]:
+        """The limits a worker sets on itself (the others are kept by the grader)."""
+        return {k: v for k, v in asdict(self).items()
+                if k in ("memory_bytes", "cpu_seconds", "processes", "file_bytes", "open_files")}
+
     def worker_args(self) -> list[str]:
-        return [f"--limit-{k.replace('_', '-')}={v}" for k, v in asdict(self).items()
-                if k in ("memory_bytes", "cpu_seconds", "processes", "file_bytes", "open_files")]
+        return [f"--limit-{k.replace('_', '-')}={v}" for k, v in self.worker_limits().items()]
 
 
 @functools.cache
@@ -99,8 +103,11 @@ def ancestors(paths: list[str]) -> list[str]:
     return sorted(found, key=lambda p: p.count("/"))
 
 
-def sandbox_command(command: list[str], module_dir: Path, bwrap: str) -> list[str]:
-    """``command`` wrapped in bubblewrap, seeing ``module_dir`` (read-only) at /submission."""
+def sandbox_command(command: list[str], module_dir: Path | None, bwrap: str, template: bool = False) -> list[str]:
+    """``command`` wrapped in bubblewrap, seeing ``module_dir`` (if any; read-only) at /submission.
+
+    A ``template`` keeps only the capabilities it needs to hand each forked worker a user of its
+    own and to kill everything that worker started."""
     args = [bwrap, *namespace_args(), "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
             "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
@@ -116,9 +123,13 @@ def sandbox_command(command: list[str], module_dir: Path, bwrap: str) -> list[st
         args += ["--ro-bind", path, path]
     args += ["--ro-bind", f"{package}/__init__.py", f"{package}/__init__.py",
              "--ro-bind", f"{package}/worker", f"{package}/worker",
-             "--ro-bind", f"{package}/support", f"{package}/support",
-             "--ro-bind", str(module_dir), SUBMISSION_MOUNT,
-             "--proc", "/proc", "--dev", "/dev",
+             "--ro-bind", f"{package}/support", f"{package}/support"]
+    if module_dir is not None:
+        args += ["--ro-bind", str(module_dir), SUBMISSION_MOUNT]
+    if template:
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                 "--cap-add", "CAP_KILL"]
+    args += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(16 * 2**20), "--perms", "1777", "--tmpfs", "/tmp",
-             "--remount-ro", "/", "--chdir", SUBMISSION_MOUNT, "--"]
+             "--remount-ro", "/", "--chdir", SUBMISSION_MOUNT if module_dir is not None else "/tmp", "--"]
     return args + command

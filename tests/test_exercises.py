@@ -10,11 +10,21 @@ import sys
 from autograder.syllabus import EXERCISES, MODULES, SOLUTIONS
 
 
-def run_public_checks(modules_dir, *args):
-    env = {**os.environ, "PYTHONPATH": str(modules_dir)}
-    return subprocess.run([sys.executable, "-m", "pytest", str(EXERCISES / "tests"), "-p", "no:cacheprovider",
-                           "-c", str(EXERCISES / "pytest.ini"), "--rootdir", str(EXERCISES), "-q", *args],
-                          cwd=modules_dir, env=env, capture_output=True, text=True, timeout=600)
+def student_folder(tmp_path, modules_dir):
+    """exercises/ as a student has it, with the modules taken from ``modules_dir``."""
+    folder = tmp_path / "student"
+    (folder / "tests").mkdir(parents=True)
+    for name in ("check.py", "pytest.ini"):
+        (folder / name).write_text((EXERCISES / name).read_text())
+    for module in MODULES:
+        (folder / f"{module}.py").write_text((modules_dir / f"{module}.py").read_text())
+        (folder / "tests" / f"test_{module}.py").write_text((EXERCISES / "tests" / f"test_{module}.py").read_text())
+    return folder
+
+
+def run_public_checks(folder, *args):
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", *args], cwd=folder, capture_output=True,
+                          text=True, timeout=600)
 
 
 def test_every_stub_imports_cleanly_and_raises_not_implemented():
@@ -41,13 +51,13 @@ def test_the_stubs_keep_the_reference_api_and_docstrings():
                 assert ast.dump(node.args) == ast.dump(stub_defs[name].args), f"{module}.{name}"
 
 
-def test_public_checks_pass_on_the_reference():
-    run = run_public_checks(SOLUTIONS)
+def test_public_checks_pass_on_the_reference(tmp_path):
+    run = run_public_checks(student_folder(tmp_path, SOLUTIONS))
     assert run.returncode == 0, run.stdout[-3000:]
 
 
-def test_public_checks_all_fail_on_the_stubs():
-    run = run_public_checks(EXERCISES, "-rA")
+def test_public_checks_all_fail_on_the_stubs(tmp_path):
+    run = run_public_checks(student_folder(tmp_path, EXERCISES), "-rA")
     assert " passed" not in run.stdout.splitlines()[-1], run.stdout[-3000:]
     assert "PASSED" not in run.stdout
 
@@ -59,13 +69,8 @@ def test_the_check_command_summarises_per_function(tmp_path):
     assert "activations.softmax" in run.stdout and "not implemented yet" in run.stdout
     assert "0 of" in run.stdout and "hidden tests" in run.stdout
     # the same command on the reference: every public check passes, and it does not oversell that
-    for name in ("check.py", "pytest.ini"):
-        (tmp_path / name).write_text((EXERCISES / name).read_text())
-    (tmp_path / "tests").mkdir()
-    for module in MODULES:
-        (tmp_path / f"{module}.py").write_text((SOLUTIONS / f"{module}.py").read_text())
-        (tmp_path / "tests" / f"test_{module}.py").write_text((EXERCISES / "tests" / f"test_{module}.py").read_text())
-    good = subprocess.run([sys.executable, str(tmp_path / "check.py")], cwd=tmp_path, capture_output=True,
+    folder = student_folder(tmp_path, SOLUTIONS)
+    good = subprocess.run([sys.executable, str(folder / "check.py")], cwd=folder, capture_output=True,
                           text=True, timeout=300, env={**os.environ, "COLUMNS": "160"})
     assert good.returncode == 0, good.stdout
     assert "Every public check passed" in good.stdout and "hidden tests" in good.stdout

@@ -23,7 +23,9 @@ LIMITS = Limits(memory_bytes=2 * 2**30, cpu_seconds=30, call_seconds=4.0, module
 TOKEN = uuid.uuid4().hex[:12]
 STUB = (EXERCISES / "activations.py").read_text()
 SIGMOID_STUB = next(line for line in STUB.splitlines() if "sigmoid is not implemented" in line)
-needs_sandbox = pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap is not available here")
+# CI installs bubblewrap: there, a missing sandbox is a failure, not a reason to skip
+needs_sandbox = pytest.mark.skipif(bubblewrap() is None and not os.environ.get("CI"),
+                                   reason="bubblewrap is not available here")
 
 
 def attack(at_import: str = "", in_sigmoid: str = "") -> str:

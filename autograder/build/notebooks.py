@@ -108,6 +108,10 @@ def setup_code(solution: SolutionModule) -> str:
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name in names:
                 ready_made.append(ast.get_source_segment(support, node))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):  # what the ready-made code needs
+                statement = ast.get_source_segment(support, node)
+                if statement not in parts:
+                    parts.insert(1, statement)
     if ready_made:
         siblings = ", ".join(solution.sibling_imports)
         parts += ["", "# Ready-made versions of what this assignment uses from earlier ones (" + siblings + ").",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +13,12 @@ import pytest
 from autograder.grading.plugin import GradingPlugin, Outcome
 from autograder.grading.rules import find_violations
 from autograder.grading.submission import ModuleFile, read_submission
+from autograder.reference import forget_objects
 from autograder.sandbox import Limits
-from autograder.session import ProcessTransport, Session, WorkerFailure
+from autograder.session import Session
 from autograder.suites import SUITES, TestInfo, suite_path, tests_of
-from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES
+from autograder.syllabus import BY_MODULE, MODULES
+from autograder.workers import ForkedTransport, WorkerFailure
 
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--assert=plain",
                "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES)]
@@ -53,13 +53,13 @@ def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
     files = files or read_submission(folder)
     result = SubmissionResult(student=folder.name)
     result.notes = {m: files[m].notes for m in modules if files[m].notes}
-    with tempfile.TemporaryDirectory(prefix="dlkit-") as private:
-        sessions, blocked = start_sessions(files, modules, Path(private), result.module_messages, limits)
-        try:
-            outcomes = run_suites(sessions, blocked)
-        finally:
-            for session in sessions.values():
-                session.close()
+    sessions, blocked = start_sessions(files, modules, result.module_messages, limits)
+    try:
+        outcomes = run_suites(sessions, blocked)
+    finally:
+        for session in sessions.values():
+            session.close()
+        forget_objects()
     for module in modules:
         for test in tests_of(module):
             if module in result.module_messages:
@@ -72,28 +72,26 @@ def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
     return result
 
 
-def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...], private: Path,
+def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
                    messages: dict[str, str], limits: Limits = Limits()
                    ) -> tuple[dict[str, Session], dict[tuple[str, str], str]]:
-    """Start a worker per usable module (all at once), and find "from scratch" violations."""
-    transports: dict[str, ProcessTransport] = {}
+    """Start a worker per usable module (all at once), and find "from scratch" violations.
+
+    A worker receives its module's source as data: it never sees the submission's folder."""
+    transports: dict[str, ForkedTransport] = {}
     blocked: dict[tuple[str, str], str] = {}
     for module in modules:
         file = files[module]
         if file.status != "ok":
             messages[module] = file.message
             continue
-        folder = private / module
-        folder.mkdir()
-        path = folder / f"{module}.py"
-        path.write_text(file.source, encoding="utf-8")
         assignment = BY_MODULE[module]
         if assignment.from_scratch:
             for violation in find_violations(file.source, assignment.items, file.provided):
                 blocked[(module, violation.item)] = violation.message(assignment.folder[:2])
         for item, problem in file.problems.items():
             blocked[(module, item)] = problem
-        transports[module] = ProcessTransport(path, module, limits=limits)
+        transports[module] = ForkedTransport(file.source, module, limits=limits)
         transports[module].launch()
     sessions = {}
     for module, transport in transports.items():
@@ -129,4 +127,3 @@ def assignment_of(module: str) -> str:
     return BY_MODULE[module].folder
 
 
-__all__ = ["ASSIGNMENTS", "SubmissionResult", "TestResult", "grade_submission", "os"]

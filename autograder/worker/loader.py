@@ -2,34 +2,49 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 SUPPORT = Path(__file__).resolve().parent.parent / "support"
 GRADED = ("perceptron", "activations", "mlp", "losses", "backprop", "training", "torch_mlp")
 
 
-def load_file(path: Path, name: str, siblings: dict[str, types.ModuleType]) -> types.ModuleType:
-    """Execute ``path`` as a fresh module called ``name``.
-
-    While it runs, ``import <sibling>`` finds ``siblings[sibling]``; afterwards
-    ``sys.modules`` is as before, so several versions of one module can coexist.
-    """
+@contextlib.contextmanager
+def importing(name: str, module: types.ModuleType, siblings: dict[str, types.ModuleType]) -> Iterator[None]:
+    """While a module runs, ``import <sibling>`` finds ``siblings[sibling]`` and ``name`` is the module
+    itself; afterwards ``sys.modules`` is as before, so several versions of one module can coexist."""
     saved = {k: sys.modules.get(k) for k in (*siblings, name)}
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
     try:
         sys.modules.update(siblings)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 sys.modules.pop(key, None)
             else:
                 sys.modules[key] = value
+
+
+def load_file(path: Path, name: str, siblings: dict[str, types.ModuleType]) -> types.ModuleType:
+    """Execute ``path`` as a fresh module called ``name`` (see ``importing``)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    with importing(name, module, siblings):
+        spec.loader.exec_module(module)
+    return module
+
+
+def load_source(source: str, filename: str, name: str, siblings: dict[str, types.ModuleType]) -> types.ModuleType:
+    """Like ``load_file``, for source text that arrived as data (``filename`` is for tracebacks)."""
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    with importing(name, module, siblings):
+        exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - running it is the point
     return module
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
+from typing import Any
 import resource
 import socket
 import struct
@@ -55,14 +57,19 @@ def serve(sock: socket.socket, file: Path, module_name: str, limits: dict[str, i
     torch_threads()
     reset_global_state()
     restrict(limits, uid)  # from here on, nothing runs with more than the student's rights
+    serve_module(sock, lambda: load_file(file, module_name, siblings), str(file))
+
+
+def serve_module(sock: socket.socket, load: Callable[[], Any], filename: str) -> None:
+    """Import the student's module (``load``), report how that went, then answer requests."""
     try:
-        module = load_file(file, module_name, siblings)
+        module = load()
         hello = {"ok": True, "value": None}
     except BaseException as exc:  # noqa: BLE001 - a module that exits or raises at import
         module = None
-        hello = Server(None, str(file))._error(exc)
+        hello = Server(None, filename)._error(exc)
     write_message(sock, encode(hello))
-    server = Server(module, str(file))
+    server = Server(module, filename)
     while (request := read_message(sock)) is not None:
         write_message(sock, server.handle_bytes(request))
 

@@ -1,0 +1,149 @@
+"""The warm template: import torch once, then fork a fresh worker for every module to grade.
+
+Run (inside the sandbox) as ``python -I template.py --control-fd N``. The
+grader asks on the control socket for a worker: the template forks a child,
+which drops to the unprivileged user it was given, sets its limits, loads the
+module's source (sent as data: no submission file is ever visible here) and
+serves the grader on a socket of its own, passed back with its output pipe.
+The template itself never runs student code, so every child starts pristine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import struct
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # started as a script: make the package importable by its own name
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+    __package__ = "autograder.worker"
+
+from autograder.worker.loader import load_source, support_modules  # noqa: E402
+from autograder.worker.main import read_message, restrict, serve_module, torch_threads  # noqa: E402
+from autograder.worker.protocol import decode, encode  # noqa: E402
+from autograder.worker.server import reset_global_state  # noqa: E402
+
+
+class Template:
+    def __init__(self, control: socket.socket):
+        self.control = control
+        self.support = support_modules()
+        self.children: dict[int, tuple[int, int]] = {}  # child id -> (pid, uid)
+        self.next_id = 1
+
+    def run(self) -> None:
+        while (data := read_message(self.control)) is not None:
+            request = decode(data)
+            op = request.get("op")
+            if op == "spawn":
+                self.spawn(request)
+            elif op == "reap":
+                self.reply({"ok": True, "status": self.reap(int(request["child"]))})
+            else:
+                self.reply({"ok": False, "error": f"unknown op {op!r}"})
+
+    def reply(self, message: dict, fds: list[int] | None = None) -> None:
+        data = encode(message)
+        socket.send_fds(self.control, [struct.pack("<Q", len(data)) + data], fds or [])
+
+    def spawn(self, request: dict) -> None:
+        grader_end, child_end = socket.socketpair()
+        out_read, out_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            try:
+                os.setpgid(0, 0)  # a process group of its own, for the unsandboxed fallback
+                self.control.close()
+                grader_end.close()
+                os.close(out_read)
+                os.dup2(out_write, 1)
+                os.dup2(out_write, 2)
+                os.close(out_write)
+                sys.stdout.reconfigure(line_buffering=True)  # it may be killed: keep what it printed
+                sys.stderr.reconfigure(line_buffering=True)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                restrict(request["limits"], int(request["uid"]))
+                module_name = str(request["module"])
+                siblings = {k: v for k, v in self.support.items() if k != module_name}
+                source = request["source"].numpy().tobytes().decode("utf-8")
+                serve_module(child_end, lambda: load_source(source, str(request["filename"]), module_name, siblings),
+                             str(request["filename"]))
+            finally:
+                os._exit(0)
+        child_end.close()
+        os.close(out_write)
+        child = self.next_id
+        self.next_id += 1
+        self.children[child] = (pid, int(request["uid"]))
+        self.reply({"ok": True, "child": child}, [grader_end.fileno(), out_read])
+        grader_end.close()
+        os.close(out_read)
+
+    def reap(self, child: int) -> int | None:
+        """Kill the child and every process of its user (daemons included); return how it ended."""
+        pid, uid = self.children.pop(child, (0, 0))
+        if not pid:
+            return None
+        kill_user(uid)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        reap_zombies()
+        return os.waitstatus_to_exitcode(status)
+
+
+def kill_user(uid: int) -> None:
+    """SIGKILL every process of ``uid`` in this (the sandbox's) process namespace, until none is left."""
+    if uid <= 0:
+        return
+    for _ in range(100):
+        victims = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    if os.stat(f"/proc/{entry}").st_uid == uid:
+                        victims.append(int(entry))
+                except OSError:
+                    continue
+        if not victims:
+            return
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def reap_zombies() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--control-fd", type=int, required=True)
+    args = parser.parse_args()
+    torch_threads()
+    reset_global_state()
+    # Orphans (a daemon's parent died) are re-parented to us when we are the namespace's init or a
+    # subreaper: collect them so no zombie lingers.
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    Template(socket.socket(fileno=args.control_fd)).run()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,372 @@
+"""Worker processes that run student code, as the grader sees them.
+
+``ForkedTransport`` (the default) asks a warm template (see
+``worker/template.py``), started once per grader process inside the
+sandbox, to fork a fresh worker for each module: start-up costs (Python,
+``import torch``, the ready-made modules) are paid once per grader, not once
+per submission. ``ProcessTransport`` starts a whole new worker process per
+module instead. Both give the grader a socket to the worker and its output.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from autograder.sandbox import SUBMISSION_MOUNT, Limits, bubblewrap, sandbox_command, warn_unsandboxed
+from autograder.worker.main import read_message, write_message
+from autograder.worker.protocol import ProtocolError, decode, encode
+
+WORKER = Path(__file__).resolve().parent / "worker"
+MAX_OUTPUT_BYTES = 64 * 1024
+
+
+class StudentError(Exception):
+    """The student's code raised an exception (the message is the student's own)."""
+
+    def __init__(self, type_name: str, message: str, where: str = ""):
+        super().__init__(f"{type_name}: {message}" if message else type_name)
+        self.type_name, self.message, self.where = type_name, message, where
+
+
+class WorkerFailure(Exception):
+    """The worker died, hung or sent something that is not a valid reply."""
+
+
+class OutputKeeper:
+    """Drains a worker's stdout and stderr so it never blocks; keeps only the first bytes."""
+
+    def __init__(self, limit: int = MAX_OUTPUT_BYTES):
+        self.limit = limit
+        self.kept = bytearray()
+        self.dropped = 0
+        self.lock = threading.Lock()
+
+    def follow(self, stream: Any) -> None:
+        threading.Thread(target=self._drain, args=(stream,), daemon=True).start()
+
+    def _drain(self, stream: Any) -> None:
+        with stream:
+            while chunk := stream.read1(1 << 16):
+                with self.lock:
+                    room = max(self.limit - len(self.kept), 0)
+                    self.kept += chunk[:room]
+                    self.dropped += max(len(chunk) - room, 0)
+
+    def text(self) -> str:
+        with self.lock:
+            text = self.kept.decode("utf-8", "replace")
+            return text + (f"\n[... {self.dropped} more bytes of output were not kept]" if self.dropped else "")
+
+
+def worker_uid(module: str) -> int:
+    """An unprivileged user id of its own for each live worker (grader process x module)."""
+    from autograder.worker.loader import GRADED
+
+    index = GRADED.index(module) if module in GRADED else len(GRADED)
+    return 100_000 + (os.getpid() % 100_000) * 10 + index
+
+
+def death_message(code: int | None, limits: Limits, when: str) -> str:
+    """How a worker ended, for the student: a limit, a crash or an exit."""
+    when = f" {when}" if when else ""
+    if code is None:
+        return f"your code stopped answering{when}"
+    if code < 0:
+        number = -code
+        if number == signal.SIGXCPU:
+            return f"CPU time limit: your code used more than {limits.cpu_seconds} s of CPU{when}"
+        if number == signal.SIGXFSZ:
+            return f"file size limit: your code wrote more than {limits.file_bytes // 1024} KiB{when}"
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return f"your code crashed the Python process ({name}){when}"
+    return f"your code ended the Python process (exit code {code}){when}"
+
+
+class WorkerTransport:
+    """A worker for one module: started on demand, restarted after a crash or a time-out."""
+
+    def __init__(self, module: str, limits: Limits):
+        self.module = module
+        self.limits = limits
+        self.sock: socket.socket | None = None
+        self.output = OutputKeeper()
+        self.import_error: StudentError | None = None
+        self.starts = 0
+
+    # -- what a kind of worker provides ---------------------------------------------------------
+    def _spawn(self) -> tuple[socket.socket, Any]:
+        """Start a worker; return the grader's socket to it and its output stream."""
+        raise NotImplementedError
+
+    def _alive(self) -> bool:
+        raise NotImplementedError
+
+    def _stop(self, wait: float) -> int | None:
+        """Wait up to ``wait`` s for the worker to end by itself, then kill it (and everything it
+        started); return its exit code (negative: killed by that signal), or None if unknown."""
+        raise NotImplementedError
+
+    # -- shared ------------------------------------------------------------------------------------
+    def start(self, timeout: float = 60.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        self.starts += 1
+        self.sock, stream = self._spawn()
+        self.output.follow(stream)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        hello = self._receive(timeout, "while importing your module")
+        if not hello.get("ok"):
+            error = hello.get("error", {})
+            self.import_error = StudentError(str(error.get("type")), str(error.get("message")),
+                                             str(error.get("where", "")))
+
+    def roundtrip(self, data: bytes, timeout: float) -> bytes:
+        if self.sock is None or not self._alive():
+            self.kill()
+            self.start()
+        try:
+            write_message(self.sock, data)
+        except OSError:
+            raise WorkerFailure(self._finish("before it could answer", wait=3.0)) from None
+        return self._receive_raw(timeout, "")
+
+    def _receive(self, timeout: float, when: str) -> dict:
+        try:
+            return decode(self._receive_raw(timeout, when))
+        except ProtocolError as exc:
+            self.kill()
+            raise WorkerFailure(f"your code sent back something that is not plain data ({exc})") from None
+
+    def _receive_raw(self, timeout: float, when: str) -> bytes:
+        self.sock.settimeout(timeout)
+        try:
+            data = read_message(self.sock)
+        except socket.timeout:
+            self.kill()
+            where = f" {when}" if when else ""
+            raise WorkerFailure(f"time limit: your code ran longer than {timeout:g} s{where} "
+                                "(an endless loop, or far too much work?)") from None
+        except (OSError, ValueError):
+            data = None
+        if data is None:
+            raise WorkerFailure(self._finish(when, wait=3.0))
+        return data
+
+    def _finish(self, when: str, wait: float) -> str:
+        """The worker closed its channel: learn how it ended, make sure it is gone, say why."""
+        code = self._stop(wait)
+        self._close_socket()
+        return death_message(code, self.limits, when)
+
+    def kill(self) -> None:
+        if self.sock is not None:
+            self._stop(0.0)
+            self._close_socket()
+
+    def _close_socket(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def captured_output(self) -> str:
+        return self.output.text()
+
+    def close(self) -> None:
+        self.kill()
+
+
+class ProcessTransport(WorkerTransport):
+    """A whole new worker process (in the sandbox when there is one) for one module file.
+
+    The file's folder must hold nothing but that module: the sandboxed worker sees that folder."""
+
+    def __init__(self, file: Path, module: str, python: str = sys.executable, limits: Limits = Limits(),
+                 sandbox: bool | None = None, uid: int = 0):
+        super().__init__(module, limits)
+        self.file, self.python = file, python
+        self.bwrap = bubblewrap() if sandbox in (None, True) else None
+        if sandbox is True and self.bwrap is None:
+            raise RuntimeError("a sandbox was required, but bubblewrap cannot run here")
+        if self.bwrap is None:
+            warn_unsandboxed()
+        else:  # the worker's unprivileged user must be able to read its one module
+            file.parent.chmod(0o755)
+            file.chmod(0o644)
+        self.uid = uid or worker_uid(module)
+        self.proc: subprocess.Popen | None = None
+
+    def command(self, fd: int) -> list[str]:
+        args = ["--fd", str(fd), "--module", self.module, *self.limits.worker_args()]
+        main = str(WORKER / "main.py")
+        if self.bwrap is None:
+            return [self.python, "-I", main, "--file", str(self.file), *args]
+        inner = [self.python, "-I", main, "--file", f"{SUBMISSION_MOUNT}/{self.file.name}",
+                 "--uid", str(self.uid), *args]
+        return sandbox_command(inner, self.file.parent, self.bwrap)
+
+    def _spawn(self) -> tuple[socket.socket, Any]:
+        parent, child = socket.socketpair()
+        self.proc = subprocess.Popen(
+            self.command(child.fileno()), pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(self.file.parent), start_new_session=True)
+        child.close()
+        return parent, self.proc.stdout
+
+    def _alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _stop(self, wait: float) -> int | None:
+        if self.proc is None:
+            return None
+        try:
+            code = self.proc.wait(timeout=wait) if wait else self.proc.poll()
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # in the sandbox, its whole process namespace
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+            return None
+        if self.bwrap and code > 128:  # bwrap reports its child's death by signal n as 128 + n
+            return -(code - 128)
+        return code
+
+
+class ForkServer:
+    """The warm template of one grader process (see ``worker/template.py``)."""
+
+    def __init__(self, python: str = sys.executable, sandbox: bool | None = None):
+        self.bwrap = bubblewrap() if sandbox in (None, True) else None
+        if sandbox is True and self.bwrap is None:
+            raise RuntimeError("a sandbox was required, but bubblewrap cannot run here")
+        if self.bwrap is None:
+            warn_unsandboxed()
+        self.python = python
+        self.lock = threading.Lock()
+        self.proc: subprocess.Popen | None = None
+        self.control: socket.socket | None = None
+        self.output = OutputKeeper()
+
+    def _start(self) -> None:
+        parent, child = socket.socketpair()
+        inner = [self.python, "-I", str(WORKER / "template.py"), "--control-fd", str(child.fileno())]
+        command = inner if self.bwrap is None else sandbox_command(inner, None, self.bwrap, template=True)
+        self.proc = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        child.close()
+        self.control = parent
+        self.output.follow(self.proc.stdout)
+
+    def _ask(self, message: dict, timeout: float = 120.0) -> tuple[dict, list[int]]:
+        if self.proc is None or self.proc.poll() is not None:
+            self.close()
+            self._start()
+        data = encode(message)
+        self.control.settimeout(timeout)
+        self.control.sendall(struct.pack("<Q", len(data)) + data)
+        head, fds, _, _ = socket.recv_fds(self.control, 8, 2)
+        if len(head) < 8:
+            raise WorkerFailure(f"the grader's worker template stopped: {self.output.text()[-2000:]}")
+        (size,) = struct.unpack("<Q", head)
+        body = b""
+        while len(body) < size:
+            chunk = self.control.recv(size - len(body))
+            if not chunk:
+                raise WorkerFailure("the grader's worker template stopped")
+            body += chunk
+        return decode(body), fds
+
+    def spawn(self, module: str, source: str, filename: str, uid: int, limits: Limits
+              ) -> tuple[int, socket.socket, Any]:
+        with self.lock:
+            reply, fds = self._ask({"op": "spawn", "module": module, "source": text_as_bytes(source),
+                                    "filename": filename, "uid": uid, "limits": limits.worker_limits()})
+        if not reply.get("ok") or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            raise WorkerFailure("the grader's worker template could not start a worker")
+        return int(reply["child"]), socket.socket(fileno=fds[0]), os.fdopen(fds[1], "rb")
+
+    def reap(self, child: int) -> int | None:
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                return None
+            reply, _ = self._ask({"op": "reap", "child": child})
+        status = reply.get("status")
+        return status if type(status) is int else None
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+
+
+def text_as_bytes(text: str) -> torch.Tensor:
+    """Long text (a module's source) travels as bytes: protocol strings are capped for safety."""
+    return torch.frombuffer(bytearray(text.encode("utf-8")), dtype=torch.uint8) if text else \
+        torch.empty(0, dtype=torch.uint8)
+
+
+_FORK_SERVER: ForkServer | None = None
+
+
+def fork_server() -> ForkServer:
+    """This grader process's template, started on first use."""
+    global _FORK_SERVER
+    if _FORK_SERVER is None:
+        _FORK_SERVER = ForkServer()
+        atexit.register(_FORK_SERVER.close)
+    return _FORK_SERVER
+
+
+class ForkedTransport(WorkerTransport):
+    """A worker forked from the warm template for one module, given as source text."""
+
+    def __init__(self, source: str, module: str, limits: Limits = Limits(), server: ForkServer | None = None,
+                 uid: int = 0):
+        super().__init__(module, limits)
+        self.source = source
+        self.server = server or fork_server()
+        # without a sandbox the template runs as the grader's own user: no user of its own to drop to
+        self.uid = 0 if self.server.bwrap is None else (uid or worker_uid(module))
+        self.child: int | None = None
+        self.ended: int | None = None
+
+    def _spawn(self) -> tuple[socket.socket, Any]:
+        self.child, sock, stream = self.server.spawn(self.module, self.source, f"{SUBMISSION_MOUNT}/{self.module}.py",
+                                                     self.uid, self.limits)
+        return sock, stream
+
+    def _alive(self) -> bool:
+        return self.child is not None
+
+    def _stop(self, wait: float) -> int | None:
+        if self.child is None:
+            return None
+        child, self.child = self.child, None
+        return self.server.reap(child)  # kills it if it still runs; its exit code otherwise
