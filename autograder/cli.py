@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     mutants.add_argument("modules", nargs="*", help="modules to check (default: all)")
     mutants.add_argument("--jobs", type=int, default=2)
 
+    gradescope = commands.add_parser("gradescope", help="build the autograder zip for Gradescope")
+    gradescope.add_argument("--out", type=Path, default=Path("dlkit-gradescope.zip"), metavar="ZIP")
+
     demo = commands.add_parser("demo", help="build the release, then grade the bundled example submissions")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
 
@@ -31,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     selftest.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
 
     args = parser.parse_args(argv)
+    if args.command == "gradescope":
+        from autograder.gradescope import build_zip
+
+        print(f"Gradescope autograder: {build_zip(args.out)} (upload it as the assignment's autograder)")
+        return 0
     if args.command == "demo":
         return run_demo(args.out)
     if args.command == "selftest":

@@ -108,7 +108,9 @@ def sandbox_command(command: list[str], module_dir: Path | None, bwrap: str, tem
 
     A ``template`` keeps only the capabilities it needs to hand each forked worker a user of its
     own and to kill everything that worker started."""
-    args = [bwrap, *namespace_args(), "--clearenv",
+    args = [bwrap, *namespace_args(),
+            # the private /tmp first: the read-only mounts below may lie under /tmp themselves
+            "--size", str(16 * 2**20), "--perms", "1777", "--tmpfs", "/tmp", "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
             "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
             "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
@@ -129,7 +131,5 @@ def sandbox_command(command: list[str], module_dir: Path | None, bwrap: str, tem
     if template:
         args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                  "--cap-add", "CAP_KILL"]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(16 * 2**20), "--perms", "1777", "--tmpfs", "/tmp",
-             "--remount-ro", "/", "--chdir", SUBMISSION_MOUNT if module_dir is not None else "/tmp", "--"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", SUBMISSION_MOUNT if module_dir is not None else "/tmp", "--"]
     return args + command

@@ -277,6 +277,13 @@ class ForkServer:
         self.output.follow(self.proc.stdout)
 
     def _ask(self, message: dict, timeout: float = 120.0) -> tuple[dict, list[int]]:
+        try:
+            return self._exchange(message, timeout)
+        except OSError as exc:
+            self.close()
+            raise WorkerFailure(f"the grader's worker template stopped ({exc}): {self.output.text()[-2000:]}") from None
+
+    def _exchange(self, message: dict, timeout: float) -> tuple[dict, list[int]]:
         if self.proc is None or self.proc.poll() is not None:
             self.close()
             self._start()
