@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     gradescope = commands.add_parser("gradescope", help="build the autograder zip for Gradescope")
     gradescope.add_argument("--out", type=Path, default=Path("dlkit-gradescope.zip"), metavar="ZIP")
 
+    classroom = commands.add_parser("classroom", help="write a GitHub Classroom template repository")
+    classroom.add_argument("out", type=Path, metavar="DIR")
+
     demo = commands.add_parser("demo", help="build the release, then grade the bundled example submissions")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
 
@@ -38,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.gradescope import build_zip
 
         print(f"Gradescope autograder: {build_zip(args.out)} (upload it as the assignment's autograder)")
+        return 0
+    if args.command == "classroom":
+        from autograder.classroom import build_template
+
+        print(f"GitHub Classroom template written to {build_template(args.out)} (push it as the template repo)")
         return 0
     if args.command == "demo":
         return run_demo(args.out)

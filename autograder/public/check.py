@@ -3,6 +3,7 @@
     python check.py                 # every assignment
     python check.py activations     # one module
     python check.py softmax         # one function
+    python check.py training.train  # one function of one module (`train` is in two)
 
 These are the *public* checks only: a few small cases per function. Your grade
 comes from hidden tests that check much more (other inputs, float64, large
@@ -57,24 +58,33 @@ def hint(report) -> str:  # noqa: ANN001
 def main(argv: list[str]) -> int:
     import pytest
 
-    selected = argv[0] if argv else None
-    files = sorted(TESTS.glob("test_*.py"))
-    if selected and any(f.stem == f"test_{selected}" for f in files):
-        files = [TESTS / f"test_{selected}.py"]
+    files, module, name = selection(argv[0] if argv else None, sorted(TESTS.glob("test_*.py")))
     collector = Collector()
     args = [str(f) for f in files] + ["-q", "-p", "no:cacheprovider", "--rootdir", str(HERE),
                                       "-c", str(HERE / "pytest.ini")]
-    if selected and len(files) > 1:
-        args += ["-k", selected]
+    if name:
+        args += ["-k", name]
     sys.path.insert(0, str(HERE))
     with contextlib.redirect_stdout(io.StringIO()):
         pytest.main(args, plugins=[collector])
-    rows = summarise(files, collector.results, selected)
+    rows = summarise(files, collector.results, module, name)
     print_table(rows)
     return 0 if rows and all(r[2] == r[3] for r in rows) else 1
 
 
-def summarise(files: list[Path], results: dict, selected: str | None) -> list[tuple]:
+def selection(selected: str | None, files: list[Path]) -> tuple[list[Path], str | None, str | None]:
+    """Which test files to run, and which module and function to report (None: all)."""
+    if not selected:
+        return files, None, None
+    if "." in selected:
+        module, name = selected.split(".", 1)
+        return [f for f in files if f.stem == f"test_{module}"], module, name
+    if any(f.stem == f"test_{selected}" for f in files):
+        return [TESTS / f"test_{selected}.py"], selected, None
+    return files, None, selected
+
+
+def summarise(files: list[Path], results: dict, module_wanted: str | None, name_wanted: str | None) -> list[tuple]:
     rows = []
     for file in files:
         module, names = graded_names(file)
@@ -84,7 +94,7 @@ def summarise(files: list[Path], results: dict, selected: str | None) -> list[tu
             if Path(path).name == file.name:
                 per_name.setdefault(owner(test, names), []).append(outcome)
         for name, outcomes in per_name.items():
-            if outcomes and (selected in (None, module, name)):
+            if outcomes and module_wanted in (None, module) and name_wanted in (None, name):
                 passed = sum(ok for ok, _ in outcomes)
                 first_hint = next((h for ok, h in outcomes if not ok), "")
                 rows.append((module, name, passed, len(outcomes), first_hint))
