@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="a folder holding the graded modules as <module>.py (its name is the student id)")
     grade.add_argument("--out", type=Path, required=True, metavar="DIR", help="where results go")
     grade.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel graders (default: cores)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade again the submissions whose results in DIR are up to date")
 
     mutants = commands.add_parser("mutants", help="check that every catalogued bug loses points")
     mutants.add_argument("modules", nargs="*", help="modules to check (default: all)")
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         return run_build(args.check)
     if args.command == "grade":
-        return run_grade(args.submissions, args.out, args.jobs)
+        return run_grade(args.submissions, args.out, args.jobs, args.force)
     return run_mutants(tuple(args.modules), args.jobs)
 
 
@@ -70,7 +72,7 @@ def run_build(check: bool) -> int:
     return 0
 
 
-def run_grade(submissions: list[Path], out: Path, jobs: int | None) -> int:
+def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool = False) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
@@ -103,7 +105,7 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None) -> int:
             if error:
                 console.print(f"[red]could not grade {folder.name}: {error}[/]")
 
-        rows, failures = grade_batch(folders, out, jobs or default_jobs(), done)
+        rows, failures = grade_batch(folders, out, jobs or default_jobs(), done, force=force)
     from autograder.reports import write_reports
 
     index = write_reports(out)[-1]

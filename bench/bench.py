@@ -66,23 +66,29 @@ def _children_cpu() -> float:
 
 
 def tree_rss(root: int) -> tuple[int, int]:
-    """Resident memory (bytes) of every process below ``root``, and how many there are."""
-    parents, rss = {}, {}
+    """Memory (bytes, proportional set size: pages shared by forked workers counted once) of every
+    process below ``root``, and how many there are."""
+    parents = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        parents[int(entry)] = int(fields.get("PPid", "0").strip() or 0)
-        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0]) * 1024 if "VmRSS" in fields else 0
+        if entry.isdigit():
+            try:
+                status = Path(f"/proc/{entry}/status").read_text()
+            except OSError:
+                continue
+            ppid = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), "0")
+            parents[int(entry)] = int(ppid)
     below, frontier = set(), {root}
     while frontier:
         frontier = {p for p, parent in parents.items() if parent in frontier} - below
         below |= frontier
-    return sum(rss[p] for p in below), len(below)
+    total = 0
+    for pid in below:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) * 1024 for line in rollup.splitlines() if line.startswith("Pss:")), 0)
+    return total, len(below)
 
 
 def dlkit_grade(folders: list[Path], out: Path, jobs: int) -> Usage:
@@ -200,7 +206,11 @@ def report(f: dict) -> None:
     if len(sizes) > 1:
         first, last = per[sizes[0]], per[sizes[-1]]
         print(f"growth from N={sizes[0]} to N={sizes[-1]}: CPU per submission x"
-              f"{last['cpu_per_submission'] / first['cpu_per_submission']:.2f} (flat is 1.0)")
+              f"{last['cpu_per_submission'] / first['cpu_per_submission']:.2f} (below 1: start-up is paid once)")
+        previous = per[sizes[-2]]
+        marginal = (last["cpu"] - previous["cpu"]) / (sizes[-1] - sizes[-2])
+        print(f"marginal CPU per submission from N={sizes[-2]} to N={sizes[-1]}: {marginal:.3f} s "
+              f"({marginal / f['floor_cpu_per_submission']:.2f}x the floor; no growth with N means no quadratic work)")
     if "nbgrader" in f:
         nb = f["nbgrader"]["wall_per_submission"]
         dl = f["dlkit_notebooks"]["wall_per_submission"]

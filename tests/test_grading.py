@@ -131,3 +131,36 @@ def test_grading_is_deterministic(module, reference_copy, submission):
     folder = submission(f"det-{module}", **{module: bugs[0].apply()})
     first, second = (grade_submission(folder, modules=(module,)) for _ in range(2))
     assert [(r.score, r.output) for r in first.results] == [(r.score, r.output) for r in second.results]
+
+
+def test_an_interrupted_batch_finishes_the_rest_without_regrading(tmp_path, submission):
+    """Kill `dlkit grade` half-way; run it again: what was done is kept, the rest is graded."""
+    import signal
+    import time
+
+    good = (SOLUTIONS / "perceptron.py").read_text()
+    folders = [submission(f"s{i}", perceptron=good) for i in range(6)]
+    out = tmp_path / "out"
+    command = [*DLKIT, "grade", *map(str, folders), "--out", str(out), "--jobs", "1"]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and len(list(out.glob("*/results.json"))) < 2:
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    done = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    assert 2 <= len(done) < 6, done
+    for path in out.rglob("*"):
+        assert not path.name.endswith(".tmp"), "a half-written file was left behind"
+    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr
+    after = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    assert set(after) == {f"s{i}" for i in range(6)}
+    assert all(after[name] == mtime for name, mtime in done.items()), "finished results were graded again"
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert len(rows) == 6 and all(float(r["01_perceptron"]) > 0 for r in rows)
+    # a changed submission, or --force, is graded again
+    (folders[0] / "perceptron.py").write_text(good + "\n# changed\n")
+    subprocess.run([*command], capture_output=True, timeout=600, check=True)
+    assert (out / "s0" / "results.json").stat().st_mtime_ns != after["s0"]
+    assert (out / "s1" / "results.json").stat().st_mtime_ns == after["s1"]

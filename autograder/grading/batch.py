@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from autograder.grading.fingerprint import fingerprint
 from autograder.grading.results import atomic_write, grades_csv, summary_row, write_results
 from autograder.sandbox import Limits
 
@@ -18,19 +19,44 @@ def grade_one(folder: str, out: str, limits: Limits = Limits()) -> dict:
     from autograder.grading.grade import grade_submission
     from autograder.grading.results import gradescope_json
 
+    stamp = fingerprint(Path(folder))  # before grading: a file changed meanwhile means a regrade
     result = grade_submission(Path(folder), limits=limits)
-    write_results(Path(out), result)
+    write_results(Path(out), result, stamp)
     return summary_row(result.student, gradescope_json(result))
+
+
+def already_graded(folder: Path, out: Path) -> dict | None:
+    """The summary row of a finished, up-to-date result for ``folder``, if there is one."""
+    try:
+        data = json.loads((out / folder.name / "results.json").read_text())
+        if data.get("extra_data", {}).get("dlkit_fingerprint") == fingerprint(folder):
+            return summary_row(folder.name, data)
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        pass
+    return None
 
 
 def grade_batch(folders: list[Path], out: Path, jobs: int,
                 on_done: Callable[[Path, dict | None, str], None] = lambda folder, row, error: None,
-                limits: Limits = Limits()) -> tuple[list[dict], dict[Path, str]]:
+                limits: Limits = Limits(), force: bool = False) -> tuple[list[dict], dict[Path, str]]:
     """Grade every folder; return the summary rows, and the folders that could not be graded
-    (an internal error of the grader, never a student's doing) with the reason."""
+    (an internal error of the grader, never a student's doing) with the reason.
+
+    Results already in ``out`` for the same submission and grader are kept, unless ``force``:
+    an interrupted batch, run again, grades only what is left."""
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     failures: dict[Path, str] = {}
+    if not force:
+        todo = []
+        for folder in folders:
+            done = already_graded(folder, out)
+            if done is None:
+                todo.append(folder)
+            else:
+                rows.append(done)
+                on_done(folder, done, "")
+        folders = todo
 
     def record(folder: Path, future_result: Callable[[], dict]) -> None:
         try:
@@ -55,8 +81,3 @@ def grade_batch(folders: list[Path], out: Path, jobs: int,
 
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
-def read_row(out: Path, student: str) -> dict:
-    data = json.loads((out / student / "results.json").read_text())
-    return summary_row(student, data)

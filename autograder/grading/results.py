@@ -60,9 +60,12 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def write_results(out: Path, result: SubmissionResult) -> Path:
+def write_results(out: Path, result: SubmissionResult, fingerprint: str = "") -> Path:
+    data = gradescope_json(result)
+    if fingerprint:
+        data["extra_data"] = {"dlkit_fingerprint": fingerprint}
     path = out / result.student / "results.json"
-    atomic_write(path, json.dumps(gradescope_json(result), indent=2, ensure_ascii=False) + "\n")
+    atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
 
 
