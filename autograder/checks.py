@@ -168,17 +168,23 @@ def pairs_like(got: Any, expected: list, what: str) -> list:
     return list(got)
 
 
-def compare(student: Any, ref: Any, name: str, *args: Any, hint: str,
-            likely: Mapping[str, Any] | None = None, nonfinite_hint: str = "",
-            rtol: float | None = None, atol: float | None = None, **kwargs: Any) -> Any:
-    """Call ``name`` on both sides with the same arguments; the student's result must match the
-    reference's, and the student's call must leave its arguments unchanged."""
+def call_both(student: Any, ref: Any, name: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """Call ``name`` on both sides with the same arguments; the student's call must leave its
+    arguments unchanged. Returns (the student's result, the reference's)."""
     got, args_after, kwargs_after = student.call_returning_args(name, *args, **kwargs)
     expected = ref.call(name, *args, **kwargs)
     for position, (before, after) in enumerate(zip(args, args_after)):
         unchanged(before, after, name, parameter_name(ref, name, position))
     for key, before in kwargs.items():
         unchanged(before, kwargs_after.get(key), name, key)
+    return got, expected
+
+
+def compare(student: Any, ref: Any, name: str, *args: Any, hint: str,
+            likely: Mapping[str, Any] | None = None, nonfinite_hint: str = "",
+            rtol: float | None = None, atol: float | None = None, **kwargs: Any) -> Any:
+    """``call_both``, then the student's result must match the reference's."""
+    got, expected = call_both(student, ref, name, *args, **kwargs)
     close(got, expected, name, hint, likely=likely, nonfinite_hint=nonfinite_hint, rtol=rtol, atol=atol)
     return got
 

@@ -62,6 +62,40 @@ def test_odd_submissions_get_clear_messages_and_the_rest_is_graded(submission):
         assert result.score(module) == 0
 
 
+def test_a_huge_module_is_rejected_unread(submission):
+    folder = submission("huge", mlp="x = 1\n" + "# padding\n" * 80_000)
+    result = grade_submission(folder, modules=("mlp",))
+    assert "at most 512 KiB" in result.module_messages["mlp"] and result.score() == 0
+
+
+def test_edited_notebooks_are_graded_as_far_as_they_can_be(tmp_path):
+    """A deleted answer cell costs that function; a duplicated one: the last copy counts."""
+    import nbformat
+
+    from autograder.build.notebooks import role_of
+    from autograder.syllabus import BY_MODULE
+    from notebook_helpers import reference_answers, student_notebook, write_notebook
+
+    assignment = BY_MODULE["activations"]
+    notebook = student_notebook(assignment, reference_answers(assignment))
+    cells = notebook.cells
+    relu = next(i for i, c in enumerate(cells) if (role_of(c) or {}).get("name") == "relu" and role_of(c)["role"] == "answer")
+    softmax = next(c for c in cells if (role_of(c) or {}).get("name") == "softmax" and role_of(c)["role"] == "answer")
+    broken = nbformat.from_dict(softmax)
+    broken.id = "a-copy-of-softmax"  # Jupyter gives a copied cell an id of its own
+    broken.source = softmax.source.replace("keepdim=True)\n    return", "keepdim=True)\n    return 0 *")
+    cells.insert(cells.index(softmax), broken)  # an earlier, wrong copy: the later one counts
+    del cells[relu]
+    write_notebook(tmp_path / "nb" / "activations.ipynb", notebook)
+    result = grade_submission(tmp_path / "nb", modules=("activations",))
+    by_item = {}
+    for r in result.results:
+        by_item.setdefault(r.test.item, []).append(r)
+    assert all(r.score == 0 and "answer cell of `relu`" in r.output for r in by_item["relu"])
+    assert all(r.score == r.test.points for r in by_item["softmax"] + by_item["sigmoid"])
+    assert any("carry the id `softmax`" in note for note in result.notes["activations"])
+
+
 def test_an_empty_folder_is_graded_as_all_missing(submission):
     result = grade_submission(submission("empty"))
     assert result.score() == 0 and result.max_score() > 0

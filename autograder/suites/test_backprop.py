@@ -9,23 +9,12 @@ recognised by recomputing typical wrong versions here.
 
 import torch
 
-from autograder.checks import (check, close, describe, fail, fixture, labels, pairs_like, parameter_name, points,
-                               rand, unchanged)
+from autograder.checks import (call_both, check, close, describe, fail, fixture, labels, pairs_like, points,
+                               rand)
 from autograder.worker import fixtures as worker_fixtures
 
 MODULE = "backprop"
 F32, F64 = torch.float32, torch.float64
-
-
-def call_both(student, ref, name, *args, **kwargs):
-    """Call ``name`` on both sides; the student's call must leave its arguments unchanged."""
-    got, args_after, kwargs_after = student.call_returning_args(name, *args, **kwargs)
-    expected = ref.call(name, *args, **kwargs)
-    for position, (before, after) in enumerate(zip(args, args_after)):
-        unchanged(before, after, name, parameter_name(ref, name, position))
-    for key, before in kwargs.items():
-        unchanged(before, kwargs_after.get(key), name, key)
-    return got, expected
 
 
 def is_tensor(value):

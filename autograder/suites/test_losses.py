@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from autograder.checks import check, close, fail, labels, parameter_name, points, rand, unchanged
+from autograder.checks import call_both, check, close, fail, labels, points, rand
 
 MODULE = "losses"
 F32, F64 = torch.float32, torch.float64
@@ -25,12 +25,7 @@ def run(student, ref, name, *args, hint, likely=None, nonfinite_hint="", rtol=No
 
     For a loss (``loss=True``) a result that is not 0-d gets its own message.
     """
-    got, args_after, kwargs_after = student.call_returning_args(name, *args, **kwargs)
-    expected = ref.call(name, *args, **kwargs)
-    for position, (before, after) in enumerate(zip(args, args_after)):
-        unchanged(before, after, name, parameter_name(ref, name, position))
-    for key, before in kwargs.items():
-        unchanged(before, kwargs_after.get(key), name, key)
+    got, expected = call_both(student, ref, name, *args, **kwargs)
     if loss and type(got) is torch.Tensor and got.dim() != 0:
         fail(f"{name} returned shape {tuple(got.shape)}; {ZERO_D}")
     close(got, expected, name, hint, likely=likely, nonfinite_hint=nonfinite_hint, rtol=rtol, atol=atol)
