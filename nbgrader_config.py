@@ -17,3 +17,9 @@ c.ClearSolutions.code_stub = {
     "python": '# YOUR CODE HERE\nraise NotImplementedError("Replace this line with your code.")',
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A hidden-test cell that writes to stderr scores zero. The hidden tests capture what they print,
+# but a warning written straight to the kernel's stderr (by PyTorch's C++ code, say) must not cost
+# the student the cell: drop stderr outputs that are only warnings before grading.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?:UserWarning|DeprecationWarning|FutureWarning|RuntimeWarning|\[W[0-9 :]|Warning:)"

@@ -1,11 +1,12 @@
 """Where student code runs: a bubblewrap sandbox, or (without one) a limited plain process.
 
-The sandbox sees only the Python runtime with its libraries, the worker's
+The sandbox sees only the Python runtime with its libraries and the worker's
 own package (``autograder/worker`` and ``autograder/support``, which hold
-nothing secret) and the one module being graded, read-only. It has no network,
-its own process tree (everything in it dies with it), a small private /tmp,
-and a clean environment. Inside, the worker drops to an unprivileged user of
-its own and sets resource limits before the student's module is imported.
+nothing secret), read-only: a student's module arrives as data, never as a
+file. It has no network, its own process tree (everything in it dies with it),
+a small private /tmp, and a clean environment. Inside, each forked worker drops
+to an unprivileged user of its own and sets resource limits before the
+student's module is imported.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
-SUBMISSION_MOUNT = "/submission"
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives", "/etc/ld.so.cache")
 
 
@@ -39,9 +39,6 @@ class Limits:
         """The limits a worker sets on itself (the others are kept by the grader)."""
         return {k: v for k, v in asdict(self).items()
                 if k in ("memory_bytes", "cpu_seconds", "processes", "file_bytes", "open_files")}
-
-    def worker_args(self) -> list[str]:
-        return [f"--limit-{k.replace('_', '-')}={v}" for k, v in self.worker_limits().items()]
 
 
 @functools.cache
@@ -103,11 +100,11 @@ def ancestors(paths: list[str]) -> list[str]:
     return sorted(found, key=lambda p: p.count("/"))
 
 
-def sandbox_command(command: list[str], module_dir: Path | None, bwrap: str, template: bool = False) -> list[str]:
-    """``command`` wrapped in bubblewrap, seeing ``module_dir`` (if any; read-only) at /submission.
+def sandbox_command(command: list[str], bwrap: str) -> list[str]:
+    """The worker template's ``command``, wrapped in bubblewrap.
 
-    A ``template`` keeps only the capabilities it needs to hand each forked worker a user of its
-    own and to kill everything that worker started."""
+    As root inside, the template keeps only the capabilities it needs to hand each forked worker a
+    user of its own and to kill everything that worker started."""
     args = [bwrap, *namespace_args(),
             # the private /tmp first: the read-only mounts below may lie under /tmp themselves
             "--size", str(16 * 2**20), "--perms", "1777", "--tmpfs", "/tmp", "--clearenv",
@@ -126,10 +123,6 @@ def sandbox_command(command: list[str], module_dir: Path | None, bwrap: str, tem
     args += ["--ro-bind", f"{package}/__init__.py", f"{package}/__init__.py",
              "--ro-bind", f"{package}/worker", f"{package}/worker",
              "--ro-bind", f"{package}/support", f"{package}/support"]
-    if module_dir is not None:
-        args += ["--ro-bind", str(module_dir), SUBMISSION_MOUNT]
-    if template:
-        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                 "--cap-add", "CAP_KILL"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", SUBMISSION_MOUNT if module_dir is not None else "/tmp", "--"]
+    args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL",
+             "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--"]
     return args + command

@@ -16,10 +16,10 @@ from typing import Any
 from autograder.sandbox import Limits
 from autograder.worker.protocol import Handle, ProtocolError, decode, encode
 from autograder.worker.server import Server
-from autograder.workers import ProcessTransport, StudentError, WorkerFailure, WorkerTransport
+from autograder.workers import StudentError, WorkerFailure, WorkerTransport
 
 DEFAULT_TIMEOUT = 20.0
-__all__ = ["LocalTransport", "ProcessTransport", "Session", "StudentError", "WorkerFailure"]
+__all__ = ["LocalTransport", "Session", "StudentError", "WorkerFailure"]
 
 
 class LocalTransport:

@@ -1,11 +1,10 @@
 """Worker processes that run student code, as the grader sees them.
 
-``ForkedTransport`` (the default) asks a warm template (see
-``worker/template.py``), started once per grader process inside the
-sandbox, to fork a fresh worker for each module: start-up costs (Python,
-``import torch``, the ready-made modules) are paid once per grader, not once
-per submission. ``ProcessTransport`` starts a whole new worker process per
-module instead. Both give the grader a socket to the worker and its output.
+``ForkedTransport`` asks a warm template (see ``worker/template.py``), started
+once per grader process inside the sandbox, to fork a fresh worker for each
+module: start-up costs (Python, ``import torch``, the ready-made modules) are
+paid once per grader, not once per submission. The grader gets a socket to
+the worker and the worker's output.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from typing import Any
 
 import torch
 
-from autograder.sandbox import SUBMISSION_MOUNT, Limits, bubblewrap, sandbox_command, warn_unsandboxed
-from autograder.worker.main import read_message, write_message
+from autograder.sandbox import Limits, bubblewrap, sandbox_command, warn_unsandboxed
+from autograder.worker.channel import read_message, write_message
 from autograder.worker.protocol import ProtocolError, decode, encode
 
 WORKER = Path(__file__).resolve().parent / "worker"
@@ -192,65 +191,6 @@ class WorkerTransport:
         self.kill()
 
 
-class ProcessTransport(WorkerTransport):
-    """A whole new worker process (in the sandbox when there is one) for one module file.
-
-    The file's folder must hold nothing but that module: the sandboxed worker sees that folder."""
-
-    def __init__(self, file: Path, module: str, python: str = sys.executable, limits: Limits = Limits(),
-                 sandbox: bool | None = None, uid: int = 0):
-        super().__init__(module, limits)
-        self.file, self.python = file, python
-        self.bwrap = bubblewrap() if sandbox in (None, True) else None
-        if sandbox is True and self.bwrap is None:
-            raise RuntimeError("a sandbox was required, but bubblewrap cannot run here")
-        if self.bwrap is None:
-            warn_unsandboxed()
-        else:  # the worker's unprivileged user must be able to read its one module
-            file.parent.chmod(0o755)
-            file.chmod(0o644)
-        self.uid = uid or worker_uid(module)
-        self.proc: subprocess.Popen | None = None
-
-    def command(self, fd: int) -> list[str]:
-        args = ["--fd", str(fd), "--module", self.module, *self.limits.worker_args()]
-        main = str(WORKER / "main.py")
-        if self.bwrap is None:
-            return [self.python, "-I", main, "--file", str(self.file), *args]
-        inner = [self.python, "-I", main, "--file", f"{SUBMISSION_MOUNT}/{self.file.name}",
-                 "--uid", str(self.uid), *args]
-        return sandbox_command(inner, self.file.parent, self.bwrap)
-
-    def _spawn(self) -> tuple[socket.socket, Any]:
-        parent, child = socket.socketpair()
-        self.proc = subprocess.Popen(
-            self.command(child.fileno()), pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(self.file.parent), start_new_session=True)
-        child.close()
-        return parent, self.proc.stdout
-
-    def _alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def _stop(self, wait: float) -> int | None:
-        if self.proc is None:
-            return None
-        try:
-            code = self.proc.wait(timeout=wait) if wait else self.proc.poll()
-        except subprocess.TimeoutExpired:
-            code = None
-        if code is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # in the sandbox, its whole process namespace
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
-            return None
-        if self.bwrap and code > 128:  # bwrap reports its child's death by signal n as 128 + n
-            return -(code - 128)
-        return code
-
-
 class ForkServer:
     """The warm template of one grader process (see ``worker/template.py``)."""
 
@@ -269,7 +209,7 @@ class ForkServer:
     def _start(self) -> None:
         parent, child = socket.socketpair()
         inner = [self.python, "-I", str(WORKER / "template.py"), "--control-fd", str(child.fileno())]
-        command = inner if self.bwrap is None else sandbox_command(inner, None, self.bwrap, template=True)
+        command = inner if self.bwrap is None else sandbox_command(inner, self.bwrap)
         self.proc = subprocess.Popen(command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         child.close()
@@ -365,7 +305,7 @@ class ForkedTransport(WorkerTransport):
         self.ended: int | None = None
 
     def _spawn(self) -> tuple[socket.socket, Any]:
-        self.child, sock, stream = self.server.spawn(self.module, self.source, f"{SUBMISSION_MOUNT}/{self.module}.py",
+        self.child, sock, stream = self.server.spawn(self.module, self.source, f"/submission/{self.module}.py",
                                                      self.uid, self.limits)
         return sock, stream
 

@@ -67,7 +67,7 @@ def test_the_check_command_summarises_per_function(tmp_path):
                          capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "160"})
     assert run.returncode == 1
     assert "activations.softmax" in run.stdout and "not implemented yet" in run.stdout
-    assert "0 of" in run.stdout and "hidden tests" in run.stdout
+    assert "0 of" in run.stdout and "public points" in run.stdout and "hidden tests" in run.stdout
     # the same command on the reference: every public check passes, and it does not oversell that
     folder = student_folder(tmp_path, SOLUTIONS)
     good = subprocess.run([sys.executable, str(folder / "check.py")], cwd=folder, capture_output=True,

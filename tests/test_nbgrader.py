@@ -32,6 +32,15 @@ def buggy_answers(assignment) -> dict[str, str]:
     return answers
 
 
+def noisy_answers(assignment) -> dict[str, str]:
+    """Correct answers that also write a warning straight to the process's stderr, as C++ code does."""
+    answers = reference_answers(assignment)
+    name = assignment.items[0]
+    answers[name] = answers[name].replace("### BEGIN SOLUTION",
+                                          "### BEGIN SOLUTION\n    __import__('os').write(2, b'UserWarning: noisy\\n')")
+    return answers
+
+
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     run = subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course}"],
                          cwd=course, env=nbgrader_env(), capture_output=True, text=True, timeout=900)
@@ -43,7 +52,8 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 def course(tmp_path_factory) -> Path:
     course = tmp_path_factory.mktemp("course")
     shutil.copy(REPO / "nbgrader_config.py", course)
-    students = {"correct": reference_answers, "stubbed": lambda a: {}, "buggy": buggy_answers}
+    students = {"correct": reference_answers, "stubbed": lambda a: {}, "buggy": buggy_answers,
+                "noisy": noisy_answers}
     for assignment in ASSIGNMENTS:
         shutil.copytree(SOURCE / assignment.folder, course / "source" / assignment.folder)
         nbgrader(course, "generate_assignment", assignment.folder, "--force")
@@ -68,6 +78,7 @@ def test_autograde_and_dlkit_give_the_same_points(course):
                     (student, assignment.folder, notebook.code_score, result.score(assignment.module))
                 assert notebook.max_code_score == pytest.approx(result.max_score(assignment.module))
     assert dlkit["correct"].score() == dlkit["correct"].max_score()
+    assert dlkit["noisy"].score() == dlkit["noisy"].max_score()  # and so in nbgrader, compared above
     assert dlkit["stubbed"].score() == 0
     assert 0 < dlkit["buggy"].score() < dlkit["buggy"].max_score()
 

@@ -119,7 +119,7 @@ def print_table(rows: list[tuple]) -> None:
             mark = "[green]✓[/]" if ok == n else "[yellow]…[/]" if first_hint == "not implemented yet" else "[red]✗[/]"
             table.add_row(mark, f"{module}.{name}", f"{ok}/{n}", first_hint)
         Console().print(table)
-    print(f"\n{passed} of {total} public checks passed.")
+    print(f"\n{passed} of {total} public checks passed: {passed} of {total} public points (one per check).")
     if total and passed == total:
         print("Every public check passed. Your grade comes from the hidden tests, which check much more: "
               "other inputs, float64, large values, and that your inputs are left unchanged.")

@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # started as a script: make the package importabl
     __package__ = "autograder.worker"
 
 from autograder.worker.loader import load_source, support_modules  # noqa: E402
-from autograder.worker.main import read_message, restrict, serve_module, torch_threads  # noqa: E402
+from autograder.worker.channel import read_message, restrict, serve_module, torch_threads  # noqa: E402
 from autograder.worker.protocol import decode, encode  # noqa: E402
 from autograder.worker.server import reset_global_state  # noqa: E402
 

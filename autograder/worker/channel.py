@@ -1,30 +1,21 @@
-"""A worker process: import one student module, then answer the grader's requests.
+"""What every worker does: talk on its channel, restrict itself, serve one module.
 
-Run as ``python -I main.py --fd N --file PATH --module NAME``. Requests and
-replies travel on the socket ``N`` only, as length-prefixed ``protocol``
-messages; the student's prints go to this process's stdout/stderr, which the
-grader captures separately, so they can never be mistaken for a reply.
+Requests and replies travel on the worker's own socket only, as length-prefixed
+``protocol`` messages; the student's prints go to the worker's stdout/stderr,
+which the grader captures separately, so they can never be mistaken for a reply.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-from collections.abc import Callable
-from typing import Any
 import resource
 import socket
 import struct
-import sys
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
-if __package__ in (None, ""):  # started as a script: make the package importable by its own name
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
-    __package__ = "autograder.worker"
-
-from autograder.worker.loader import load_file, support_modules  # noqa: E402
-from autograder.worker.protocol import MAX_MESSAGE_BYTES, encode  # noqa: E402
-from autograder.worker.server import Server, reset_global_state  # noqa: E402
+from autograder.worker.protocol import MAX_MESSAGE_BYTES, encode
+from autograder.worker.server import Server
 
 
 def read_message(sock: socket.socket) -> bytes | None:
@@ -50,14 +41,6 @@ def _read_exactly(sock: socket.socket, n: int) -> bytes | None:
         chunks.append(chunk)
         got += len(chunk)
     return b"".join(chunks)
-
-
-def serve(sock: socket.socket, file: Path, module_name: str, limits: dict[str, int], uid: int) -> None:
-    siblings = support_modules(exclude=module_name)
-    torch_threads()
-    reset_global_state()
-    restrict(limits, uid)  # from here on, nothing runs with more than the student's rights
-    serve_module(sock, lambda: load_file(file, module_name, siblings), str(file))
 
 
 def serve_module(sock: socket.socket, load: Callable[[], Any], filename: str) -> None:
@@ -100,26 +83,3 @@ def torch_threads() -> None:
     for optimizer in (torch.optim.SGD(model.parameters(), lr=0.1), torch.optim.Adam(model.parameters())):
         model(torch.ones(1, 2)).sum().backward()
         optimizer.step()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--fd", type=int, required=True)
-    parser.add_argument("--file", type=Path, required=True)
-    parser.add_argument("--module", required=True)
-    parser.add_argument("--uid", type=int, default=0, help="the unprivileged user to become (when root)")
-    names = ("memory_bytes", "cpu_seconds", "processes", "file_bytes", "open_files")
-    for name in names:
-        parser.add_argument(f"--limit-{name.replace('_', '-')}", type=int, default=0)
-    args = parser.parse_args()
-    limits = {name: getattr(args, f"limit_{name}") for name in names}
-    sock = socket.socket(fileno=args.fd)
-    try:
-        serve(sock, args.file, args.module, limits, args.uid)
-    finally:
-        sys.stdout.flush()
-        os._exit(0)  # skip atexit handlers a module may have registered
-
-
-if __name__ == "__main__":
-    main()
