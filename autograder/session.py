@@ -16,7 +16,7 @@ from typing import Any
 from autograder.sandbox import Limits
 from autograder.worker.protocol import Handle, ProtocolError, decode, encode
 from autograder.worker.server import Server
-from autograder.workers import StudentError, WorkerFailure, WorkerTransport
+from autograder.workers import ForkedTransport, StudentError, WorkerFailure
 
 DEFAULT_TIMEOUT = 20.0
 __all__ = ["LocalTransport", "Session", "StudentError", "WorkerFailure"]
@@ -47,7 +47,7 @@ class LocalTransport:
 class Session:
     """Calls into one module, through a transport. ``session.softmax(z)`` calls ``softmax``."""
 
-    def __init__(self, transport: LocalTransport | WorkerTransport, module: str,
+    def __init__(self, transport: LocalTransport | ForkedTransport, module: str,
                  limits: Limits | None = None):
         self.transport = transport
         self.module = module

@@ -95,31 +95,37 @@ def death_message(code: int | None, limits: Limits, when: str) -> str:
     return f"your code ended the Python process (exit code {code}){when}"
 
 
-class WorkerTransport:
-    """A worker for one module: started on demand, restarted after a crash or a time-out."""
+class ForkedTransport:
+    """A worker for one module, forked from the warm template and given the module's source as
+    text; started on demand, and again after a crash or a time-out."""
 
-    def __init__(self, module: str, limits: Limits):
+    def __init__(self, source: str, module: str, limits: Limits = Limits(), server: "ForkServer | None" = None,
+                 uid: int = 0):
+        self.source = source
         self.module = module
         self.limits = limits
+        self.server = server or fork_server()
+        # without a sandbox the template runs as the grader's own user: no user of its own to drop to
+        self.uid = 0 if self.server.bwrap is None else (uid or worker_uid(module))
+        self.child: int | None = None
         self.sock: socket.socket | None = None
         self.output = OutputKeeper()
         self.import_error: StudentError | None = None
         self.starts = 0
 
-    # -- what a kind of worker provides ---------------------------------------------------------
     def _spawn(self) -> tuple[socket.socket, Any]:
-        """Start a worker; return the grader's socket to it and its output stream."""
-        raise NotImplementedError
+        self.child, sock, stream = self.server.spawn(self.module, self.source, f"/submission/{self.module}.py",
+                                                     self.uid, self.limits)
+        return sock, stream
 
-    def _alive(self) -> bool:
-        raise NotImplementedError
+    def _stop(self) -> int | None:
+        """Kill the worker and everything it started, if it still runs; return how it ended
+        (negative: killed by that signal), or None if unknown."""
+        if self.child is None:
+            return None
+        child, self.child = self.child, None
+        return self.server.reap(child)
 
-    def _stop(self, wait: float) -> int | None:
-        """Wait up to ``wait`` s for the worker to end by itself, then kill it (and everything it
-        started); return its exit code (negative: killed by that signal), or None if unknown."""
-        raise NotImplementedError
-
-    # -- shared ------------------------------------------------------------------------------------
     def start(self, timeout: float = 60.0) -> None:
         self.launch()
         self.wait_ready(timeout)
@@ -137,13 +143,13 @@ class WorkerTransport:
                                              str(error.get("where", "")))
 
     def roundtrip(self, data: bytes, timeout: float) -> bytes:
-        if self.sock is None or not self._alive():
+        if self.sock is None or self.child is None:
             self.kill()
             self.start()
         try:
             write_message(self.sock, data)
         except OSError:
-            raise WorkerFailure(self._finish("before it could answer", wait=3.0)) from None
+            raise WorkerFailure(self._finish("before it could answer")) from None
         return self._receive_raw(timeout, "")
 
     def _receive(self, timeout: float, when: str) -> dict:
@@ -165,18 +171,18 @@ class WorkerTransport:
         except (OSError, ValueError):
             data = None
         if data is None:
-            raise WorkerFailure(self._finish(when, wait=3.0))
+            raise WorkerFailure(self._finish(when))
         return data
 
-    def _finish(self, when: str, wait: float) -> str:
+    def _finish(self, when: str) -> str:
         """The worker closed its channel: learn how it ended, make sure it is gone, say why."""
-        code = self._stop(wait)
+        code = self._stop()
         self._close_socket()
         return death_message(code, self.limits, when)
 
     def kill(self) -> None:
         if self.sock is not None:
-            self._stop(0.0)
+            self._stop()
             self._close_socket()
 
     def _close_socket(self) -> None:
@@ -289,31 +295,3 @@ def fork_server() -> ForkServer:
         _FORK_SERVER = ForkServer()
         atexit.register(_FORK_SERVER.close)
     return _FORK_SERVER
-
-
-class ForkedTransport(WorkerTransport):
-    """A worker forked from the warm template for one module, given as source text."""
-
-    def __init__(self, source: str, module: str, limits: Limits = Limits(), server: ForkServer | None = None,
-                 uid: int = 0):
-        super().__init__(module, limits)
-        self.source = source
-        self.server = server or fork_server()
-        # without a sandbox the template runs as the grader's own user: no user of its own to drop to
-        self.uid = 0 if self.server.bwrap is None else (uid or worker_uid(module))
-        self.child: int | None = None
-        self.ended: int | None = None
-
-    def _spawn(self) -> tuple[socket.socket, Any]:
-        self.child, sock, stream = self.server.spawn(self.module, self.source, f"/submission/{self.module}.py",
-                                                     self.uid, self.limits)
-        return sock, stream
-
-    def _alive(self) -> bool:
-        return self.child is not None
-
-    def _stop(self, wait: float) -> int | None:
-        if self.child is None:
-            return None
-        child, self.child = self.child, None
-        return self.server.reap(child)  # kills it if it still runs; its exit code otherwise
