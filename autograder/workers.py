@@ -69,11 +69,12 @@ class OutputKeeper:
 
 
 def worker_uid(module: str) -> int:
-    """An unprivileged user id of its own for each live worker (grader process x module)."""
+    """An unprivileged user id of its own for each live worker (grader process x module): no two
+    live grader processes share a pid (at most 2**22 on Linux), so no two live workers share a uid."""
     from autograder.worker.loader import GRADED
 
     index = GRADED.index(module) if module in GRADED else len(GRADED)
-    return 100_000 + (os.getpid() % 100_000) * 10 + index
+    return 100_000 + os.getpid() * 10 + index
 
 
 def death_message(code: int | None, limits: Limits, when: str) -> str:
