@@ -42,8 +42,9 @@ cd "$ROOT/source" && exec "$PYTHON" -m autograder.gradescope "$ROOT/submission" 
 """
 
 
-def requirements() -> str:
-    return "".join(f"{name}=={metadata.version(name)}\n" for name in PINNED)
+def requirements(names: tuple[str, ...] = PINNED) -> str:
+    """requirements.txt pinning ``names`` to the versions installed here."""
+    return "".join(f"{name}=={metadata.version(name)}\n" for name in names)
 
 
 def build_zip(target: Path) -> Path:

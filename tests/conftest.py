@@ -27,19 +27,20 @@ def submission(tmp_path: Path):
     return make
 
 
-@pytest.fixture(scope="session")
-def reference_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("subs") / "reference"
+def copy_modules(tmp_path_factory: pytest.TempPathFactory, source: Path, name: str) -> Path:
+    """A submission folder named ``name`` holding the seven modules of ``source``."""
+    folder = tmp_path_factory.mktemp("subs") / name
     folder.mkdir()
     for module in MODULES:
-        shutil.copy(SOLUTIONS / f"{module}.py", folder)
+        shutil.copy(source / f"{module}.py", folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def reference_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_modules(tmp_path_factory, SOLUTIONS, "reference")
 
 
 @pytest.fixture(scope="session")
 def stub_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("subs") / "stubs"
-    folder.mkdir()
-    for module in MODULES:
-        shutil.copy(EXERCISES / f"{module}.py", folder)
-    return folder
+    return copy_modules(tmp_path_factory, EXERCISES, "stubs")

@@ -11,6 +11,7 @@ plus the student's answers". Notebooks are found in nbgrader's layout
 from __future__ import annotations
 
 import ast
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,9 @@ def helper_definitions(cell: dict, graded: tuple[str, ...]) -> list[str]:
     return [k for k in keep if k]
 
 
+@functools.cache
 def instructor_setup(assignment: Assignment) -> str:
+    """The setup cell of the instructor's source notebook (read once per grader process)."""
     notebook = nbformat.read(SOURCE / assignment.folder / assignment.notebook, as_version=4)
     return next(c.source for c in notebook.cells if (role_of(c) or {}).get("role") == "setup")
 

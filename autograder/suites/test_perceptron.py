@@ -4,7 +4,7 @@ from itertools import accumulate
 
 import torch
 
-from autograder.checks import check, close, compare, describe, fail, points, rand, tensor_like, unchanged
+from autograder.checks import check, close, compare, describe, fail, points, rand, tensor_like, tolerance, unchanged
 
 MODULE = "perceptron"
 F32, F64 = torch.float32, torch.float64
@@ -47,7 +47,7 @@ def update_both(student, ref, x, y, w, b, lr, likely):
              "float (for example `torch.as_tensor(b + lr * e, dtype=w.dtype)`)")
     tensor_like(w_new, expected[0], "update's w_new")
     tensor_like(b_new, expected[1], "update's b_new (a 0-d tensor in the dtype of w)")
-    rtol, atol = (1e-9, 1e-11) if w.dtype == F64 else (2e-5, 2e-6)
+    rtol, atol = tolerance(w.dtype)
     if torch.allclose(w_new, expected[0], rtol=rtol, atol=atol) and \
             torch.allclose(b_new, expected[1], rtol=rtol, atol=atol):
         return

@@ -2,7 +2,8 @@
 
 import torch
 
-from autograder.checks import check, close, describe, fail, fixture, labels, pairs_like, points, rand, unchanged
+from autograder.checks import (check, close, describe, fail, fixture, labels, pairs_like, points, rand, tolerance,
+                               unchanged)
 from autograder.support.backprop import backward as ready_backward
 from autograder.support.mlp import init_params as ready_init_params
 from autograder.worker.protocol import Items
@@ -36,7 +37,7 @@ def check_params(got, expected, what, hint, likely=None, rtol=None, atol=None):
     flat_exp = torch.cat([t.reshape(-1).to(F64) for pair in expected for t in pair])
     alts = {m: torch.cat([t.reshape(-1).to(F64) for pair in a for t in pair]) for m, a in (likely or {}).items()}
     dtype = expected[0][0].dtype
-    rtol_d, atol_d = (1e-9, 1e-11) if dtype == F64 else (2e-5, 2e-6)
+    rtol_d, atol_d = tolerance(dtype)
     close(flat_got, flat_exp, what, hint, likely=alts, rtol=rtol or rtol_d, atol=atol or atol_d)
 
 
