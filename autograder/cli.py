@@ -163,16 +163,21 @@ def run_mutants(modules: tuple[str, ...], jobs: int) -> int:
     modules = modules or MODULES
     results = mutation.run(mutation.load(modules), jobs=jobs)
     verdict = mutation.judge(results, modules)
-    bugs = sum(e.kind == "bug" for e, _ in results)
-    print(f"{bugs} bugs, {len(results) - bugs} alternatives")
+    counts = {kind: sum(e.kind == kind for e, _ in results) for kind in ("bug", "alternative", "evasion")}
+    blind = sum(e.kind == "alternative" and e.shelf == "blind" for e, _ in results)
+    print(f"{counts['bug']} bugs, {counts['alternative']} alternatives ({blind} written blind), "
+          f"{counts['evasion']} evasions of the from-scratch rule")
+    for edit in verdict.missed_evasions:
+        print(f"EVASION KEPT POINTS {edit.module}/{edit.id}: {edit.description}")
     for edit in verdict.survivors:
         print(f"SURVIVED {edit.module}/{edit.id}: {edit.description}")
     for edit, lost in verdict.broken_alternatives:
         print(f"ALTERNATIVE LOST POINTS {edit.module}/{edit.id}:", *lost[:3], sep="\n    ")
     for nodeid in verdict.dead_tests:
         print(f"DEAD TEST {nodeid}: no catalogued bug fails it")
-    ok = not (verdict.survivors or verdict.broken_alternatives or verdict.dead_tests)
-    print("all bugs caught, all alternatives full marks, no dead tests" if ok else "mutation check FAILED")
+    ok = not (verdict.survivors or verdict.broken_alternatives or verdict.dead_tests or verdict.missed_evasions)
+    print("all bugs caught, all evasions caught, all alternatives full marks, no dead tests" if ok
+          else "mutation check FAILED")
     return 0 if ok else 1
 
 
