@@ -22,13 +22,20 @@ INCLUDE = ("pyproject.toml", "README.md", "nbgrader_config.py")
 INCLUDE_TREES = {"autograder": (".py", ".toml", ".ini"), "solutions": (".py",), "source": (".ipynb",)}
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, to build the autograder image (Ubuntu, Python 3.11 or newer).
+# Gradescope runs this once, as root, to build the autograder image (Ubuntu with Python 3.11 or newer).
 set -euo pipefail
 apt-get update
 DEBIAN_FRONTEND=noninteractive apt-get install -y bubblewrap python3 python3-venv python3-pip
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "dlkit's grader needs Python 3.11 or newer; this image has $(python3 --version 2>&1)." >&2
+  echo "Choose a newer base image in the Gradescope autograder settings (e.g. Ubuntu 24.04)." >&2
+  exit 1
+fi
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --upgrade pip
-/autograder/venv/bin/pip install -r /autograder/source/requirements.txt
+# PyTorch's CPU wheels: the default index would pull the multi-GB CUDA build, useless here
+/autograder/venv/bin/pip install -r /autograder/source/requirements.txt \\
+  --extra-index-url https://download.pytorch.org/whl/cpu
 /autograder/venv/bin/pip install --no-deps -e /autograder/source
 """
 
