@@ -33,7 +33,7 @@ jobs:
       - name: Set up Python
         uses: actions/setup-python@v5
         with:
-          python-version: "3.11"
+          python-version: "3.10"  # the oldest Python the exercises support
       - name: Install the exercises' requirements
         run: pip install -r requirements.txt
 """

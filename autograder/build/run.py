@@ -10,12 +10,14 @@ from autograder.build.examples import EXAMPLES, example_files
 from autograder.build.exercises import exercise_files
 from autograder.build.notebooks import source_notebook, write_if_changed
 from autograder.build.release import release_notebook
+from autograder.build.student_env import student_env_files
 from autograder.syllabus import ASSIGNMENTS, EXERCISES, RELEASE, REPO, Assignment
 
 
 def generated_files(progress: Callable[[str], None] = print) -> dict[Path, str]:
     files = exercise_files()
     progress(f"exercises/: {len(files)} files")
+    files.update(student_env_files())
     files.update(example_files())
 
     def one(assignment: Assignment) -> dict[Path, str]:
