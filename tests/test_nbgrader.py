@@ -1,5 +1,7 @@
 """nbgrader end to end on the kit's course, and one grade from two paths: for honest notebook
-submissions, `nbgrader autograde` and `dlkit grade` give the same points per assignment."""
+submissions, `nbgrader autograde` and `dlkit grade` give the same points per assignment, however
+the notebook is written (free cells, a failing import, stubs answered below, redefinitions, outputs,
+moved cells, an older nbformat)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
@@ -15,7 +18,8 @@ from autograder import mutation
 from autograder.build.release import nbgrader_env
 from autograder.grading.grade import grade_submission
 from autograder.syllabus import BY_MODULE, REPO, SOURCE
-from notebook_helpers import reference_answers, student_notebook, write_notebook
+from notebook_helpers import (add_free_cell, as_executed, move_task_first, reference_answers, student_notebook,
+                              write_nbformat_44, write_notebook)
 
 ASSIGNMENTS = [BY_MODULE["activations"], BY_MODULE["losses"]]
 BUGS = {"activations": ("softmax_no_max_shift", "relu_derivative_at_zero_is_one"),
@@ -41,6 +45,53 @@ def noisy_answers(assignment) -> dict[str, str]:
     return answers
 
 
+# What an honest student writes outside the answer cells, per assignment: constants and a dict in
+# free cells that graded functions use, a graded function left as the stub in its answer cell and
+# written in a free cell below it, and one redefined (correctly, another way) at the end.
+FREE_CELLS = {
+    "activations": {
+        "constants": "ONE = 1.0\nRELU_CLAMP = {'min': 0}\n",
+        "edits": {"sigmoid": ("1 / (1 + e), e / (1 + e)", "ONE / (ONE + e), e / (ONE + e)"),
+                  "relu": ("z.clamp(min=0)", "z.clamp(**RELU_CLAMP)")},
+        "answered_below": "tanh",
+        "redefined": "def relu(z):\n    return torch.maximum(z, torch.zeros_like(z))\n",
+    },
+    "losses": {
+        "constants": "POWER = 2\nROWS = {'dim': 1, 'keepdim': True}\n",
+        "edits": {"mse": ("** 2", "** POWER"), "cross_entropy": ("amax(dim=1, keepdim=True)", "amax(**ROWS)")},
+        "answered_below": "mse_derivative",
+        "redefined": ("def cross_entropy_derivative(logits, targets):\n"
+                      "    one_hot = torch.eye(logits.shape[1], dtype=logits.dtype)[targets]\n"
+                      "    return (softmax(logits, dim=1) - one_hot) / logits.shape[0]\n"),
+    },
+}
+
+
+def with_free_cells(assignment) -> nbformat.NotebookNode:
+    plan = FREE_CELLS[assignment.module]
+    answers = reference_answers(assignment)
+    for name, (old, new) in plan["edits"].items():
+        assert old in answers[name], (name, old)
+        answers[name] = answers[name].replace(old, new)
+    below = plan["answered_below"]
+    notebook = student_notebook(assignment, {n: a for n, a in answers.items() if n != below})
+    add_free_cell(notebook, "import seaborn as sns  # not installed: this cell fails, the rest runs",
+                  after=("setup", ""))
+    add_free_cell(notebook, plan["constants"], after=("setup", ""))
+    add_free_cell(notebook, answers[below], after=("answer", below))
+    add_free_cell(notebook, plan["redefined"])
+    return notebook
+
+
+def executed_and_moved(assignment) -> nbformat.NotebookNode:
+    """Correct answers, the last task moved to the top, run in Jupyter (outputs saved), with a magic."""
+    notebook = student_notebook(assignment, reference_answers(assignment))
+    move_task_first(notebook, assignment.items[-1])
+    add_free_cell(notebook, "%matplotlib inline\nimport matplotlib.pyplot as plt", after=("setup", ""))
+    as_executed(notebook)
+    return notebook
+
+
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     run = subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course}"],
                          cwd=course, env=nbgrader_env(), capture_output=True, text=True, timeout=900)
@@ -57,9 +108,12 @@ def course(tmp_path_factory) -> Path:
     for assignment in ASSIGNMENTS:
         shutil.copytree(SOURCE / assignment.folder, course / "source" / assignment.folder)
         nbgrader(course, "generate_assignment", assignment.folder, "--force")
+        submitted = Path(assignment.folder) / assignment.notebook
         for student, answers in students.items():
             notebook = student_notebook(assignment, answers(assignment))
-            write_notebook(course / "submitted" / student / assignment.folder / assignment.notebook, notebook)
+            write_notebook(course / "submitted" / student / submitted, notebook)
+        write_notebook(course / "submitted" / "free_cells" / submitted, with_free_cells(assignment))
+        write_nbformat_44(course / "submitted" / "executed_44" / submitted, executed_and_moved(assignment))
     for assignment in ASSIGNMENTS:
         nbgrader(course, "autograde", assignment.folder, "--force")
         nbgrader(course, "generate_feedback", assignment.folder, "--force")
@@ -79,6 +133,9 @@ def test_autograde_and_dlkit_give_the_same_points(course):
                 assert notebook.max_code_score == pytest.approx(result.max_score(assignment.module))
     assert dlkit["correct"].score() == dlkit["correct"].max_score()
     assert dlkit["noisy"].score() == dlkit["noisy"].max_score()  # and so in nbgrader, compared above
+    for honest in ("free_cells", "executed_44"):
+        lost = [f"{r.test.nodeid}: {r.output}" for r in dlkit[honest].results if r.score < r.test.points]
+        assert not lost, (honest, lost)
     assert dlkit["stubbed"].score() == 0
     assert 0 < dlkit["buggy"].score() < dlkit["buggy"].max_score()
 

@@ -290,8 +290,10 @@ def names_bound(tree: ast.AST, wanted: tuple[str, ...]) -> set[str]:
             found.add(node.id)
         elif isinstance(node, ast.alias):
             found.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in wanted:
-            found.add(node.value)  # globals()["relu"] = ...
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
+                and node.value.func.id in ("globals", "vars", "locals"):
+            found.add(str(node.slice.value))  # globals()["relu"] = ...
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             found.update(node.names)
         elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
@@ -390,7 +392,7 @@ def notes_on_skipped(odd: list[int], unparsed: list[str], commands: list[str], m
     if commands:
         quoted = ", ".join(f"`{shown(c[:40])}`" for c in commands[:MAX_SHOWN])
         notes.append(f"IPython commands are not Python and were left out ({quoted}"
-                     f"{', ...' if len(commands) > MAX_SHOWN else ''}); the rest of their cells ran")
+                     f"{', ...' if len(commands) > MAX_SHOWN else ''}); the rest of those cells runs as written")
     for line in magics[:MAX_SHOWN]:
         notes.append(f"{line}, a cell magic whose body is not Python: the cell was left out")
     return notes
