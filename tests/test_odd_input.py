@@ -23,7 +23,7 @@ import pytest
 from autograder.grading.fingerprint import fingerprint
 from autograder.grading.folder import find_notebooks
 from autograder.grading.notebooks import (MAX_CELLS, MAX_CODE_CHARS, MAX_NOTEBOOK_BYTES, MAX_NOTEBOOKS_BYTES,
-                                          instructor_setup, join_cells)
+                                          cell_at_line, instructor_setup, join_cells)
 from autograder.grading.submission import read_submission
 from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES, RELEASE, SOLUTIONS, SOURCE
 from notebook_helpers import (add_free_cell, as_executed, index_of, move_task_first, reference_answers,
@@ -160,6 +160,7 @@ def test_a_notebook_is_its_code_cells_in_order_after_the_instructors_setup(tmp_p
     module = read_submission(tmp_path / "s")["activations"]
     assert module.status == "ok" and not module.problems
     assert module.cells[0] == instructor_setup(ACTIVATIONS) and "the student wrote" not in module.source
+    assert any("your copy of the setup cell" in note for note in module.notes)
     assert module.source == join_cells(module.cells) and len(module.cell_labels) == len(module.cells)
     assert "MARK_CHECK" not in module.source and "MARK_TESTS" not in module.source
     assert "hidden_tests" not in module.source and "Visible checks" not in module.source
@@ -169,6 +170,15 @@ def test_a_notebook_is_its_code_cells_in_order_after_the_instructors_setup(tmp_p
     free_at = next(i for i, c in enumerate(module.cells) if c == "MARK_FREE = 1")
     assert module.cells[free_at - 1].startswith("def tanh")
     assert "tensor([0.5000" not in module.source  # outputs are never code
+
+
+def test_a_line_of_the_joined_source_is_found_in_its_cell():
+    cells = ["a = 1\nb = 2", "c = 3", "def f():\n    return 4\n"]
+    lines = join_cells(cells).split("\n")
+    for line_number, text in enumerate(lines, 1):
+        index, line = cell_at_line(cells, line_number)
+        own = cells[index].split("\n")
+        assert (own[line - 1] if line <= len(own) else "") == text, (line_number, index, line)
 
 
 def test_a_missing_answer_cell_is_a_problem_only_when_nothing_defines_the_name(tmp_path):
@@ -260,8 +270,9 @@ def batch(tmp_path_factory) -> tuple[Path, dict, subprocess.CompletedProcess]:
     for case, (data, _, graded) in ODD_NOTEBOOKS.items():
         if graded or case in ("deep_json", "too_many_cells", "long_integer"):
             folder = write_json(batch / f"odd_{case}", data)
-            shutil.copy(SOLUTIONS / "perceptron.py", folder)  # the rest of the submission, graded
-            expected[folder.name] = ("perceptron", "activations") if graded else ("perceptron",)
+            if not graded:
+                shutil.copy(SOLUTIONS / "perceptron.py", folder)  # the rest of the submission, graded
+            expected[folder.name] = ("activations",) if graded else ("perceptron",)
     out = batch / "out"
     folders = [str(batch / name) for name in expected]
     run = subprocess.run([*DLKIT, "grade", *folders, "--out", str(out), "--jobs", "2"],

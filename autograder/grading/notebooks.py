@@ -64,9 +64,9 @@ def cell_at_line(cells: list[str], line: int) -> tuple[int, int]:
     start = 1
     for index, cell in enumerate(cells):
         length = cell.count("\n") + 1
-        if line < start + length:
+        if line <= start + length:  # its lines, and the blank line that follows it
             return index, line - start + 1
-        start += length + 1  # the blank line between cells
+        start += length + 1
     return len(cells) - 1, line - start + 1
 
 
@@ -319,6 +319,7 @@ def module_from_notebook(cells: list, assignment: Assignment) -> NotebookModule:
     bound: set[str] = set()
     odd, unparsed, commands, skipped_magics = [], [], [], []
     code_chars = 0
+    edited_setup = False
     for number, cell in enumerate(cells, 1):
         if not isinstance(cell, dict):
             odd.append(number)
@@ -326,6 +327,10 @@ def module_from_notebook(cells: list, assignment: Assignment) -> NotebookModule:
         if cell.get("cell_type") != "code":
             continue
         kind, name = cell_kind(cell, items)
+        if kind == "setup" and not edited_setup and (cell_text(cell) or "").strip() != result.cells[0].strip():
+            edited_setup = True
+            result.notes.append(f"cell {number}, your copy of the setup cell, differs from the course's: the "
+                                "course's setup was run instead (put your own code in a cell of its own)")
         if kind in ("setup", "check", "tests"):
             continue
         if kind == "answer":
