@@ -1,63 +1,341 @@
-"""The "from scratch" rule is checked statically and names the call it found."""
+"""The "from scratch" rule: decided statically, fair to correct work, closed to the catalogued evasions."""
 
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import pytest
+
+from autograder.build.notebooks import role_of
 from autograder.grading.rules import find_violations
-from autograder.syllabus import BY_MODULE, SOLUTIONS
+from autograder.mutation import load
+from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES, SOLUTIONS, SOURCE
 
-ITEMS = BY_MODULE["activations"].items
-
-
-def violations(source):
-    return {v.item: v for v in find_violations(source, ITEMS)}
+FROM_SCRATCH = tuple(a.module for a in ASSIGNMENTS if a.from_scratch)
 
 
-def test_the_reference_follows_the_rule():
-    for module in ("perceptron", "activations", "mlp", "losses", "backprop", "training"):
-        assert find_violations((SOLUTIONS / f"{module}.py").read_text(), BY_MODULE[module].items) == []
+def reference(module: str) -> str:
+    return (SOLUTIONS / f"{module}.py").read_text()
 
 
-def test_direct_aliased_method_and_helper_uses_are_found():
-    found = violations('''
+def replace_def(source: str, function: str, code: str) -> str:
+    """The source with the top-level def of `function` (decorators included) replaced by `code`."""
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == function)
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[:start - 1]) + code.strip("\n") + "\n" + "".join(lines[node.end_lineno:])
+
+
+def all_references() -> dict[str, str]:
+    return {m: reference(m) for m in MODULES}
+
+
+def found(module: str, source: str, **others: str) -> dict:
+    sources = {module: source, **others}
+    return {v.item: v for v in find_violations(sources, module)}
+
+
+def evasions():
+    return [e for e in load() if e.kind == "evasion"]
+
+
+def test_the_catalogue_is_large_and_well_formed():
+    entries = evasions()
+    assert len(entries) >= 40
+    assert {e.module for e in entries} == set(FROM_SCRATCH)
+    for entry in entries:
+        assert entry.function in BY_MODULE[entry.module].items, entry.id
+        assert entry.description and entry.code.strip(), entry.id
+        for source in entry.files().values():
+            ast.parse(source)
+
+
+@pytest.mark.parametrize("entry", evasions(), ids=lambda e: f"{e.module}-{e.id}")
+def test_every_evasion_costs_its_function(entry):
+    violations = {v.item: v for v in find_violations(entry.files(), entry.module)}
+    assert entry.function in violations, f"{entry.id} was not found"
+    violation = violations[entry.function]
+    text = violation.message(BY_MODULE[entry.module].folder[:2])
+    assert f"line {violation.line}" in text and violation.call in text
+    # the others lose points only to code that can rebind them (or that binds their own names)
+    spill = {i for i, v in violations.items()
+             if i != entry.function and v.kind not in ("rebinds_others", "binding")}
+    assert not spill, f"{entry.id} also cost {sorted(spill)}"
+
+
+# ---- fairness: correct work keeps its points ------------------------------------------------------
+
+@pytest.mark.parametrize("module", FROM_SCRATCH)
+def test_the_reference_follows_the_rule(module):
+    assert find_violations(all_references(), module) == []
+    assert find_violations({module: reference(module)}, module) == []
+
+
+@pytest.mark.parametrize("edit", [e for e in load() if e.kind == "alternative" and e.module in FROM_SCRATCH],
+                         ids=lambda e: f"{e.module}-{e.shelf}-{e.id}")
+def test_catalogued_alternatives_follow_the_rule(edit):
+    assert find_violations(edit.files(), edit.module) == []  # as the mutation harness hands it in
+    assert find_violations({**all_references(), **edit.files()}, edit.module) == []  # with every module
+
+
+CORRECT_ACTIVATIONS = {
+    "where_clamp_logaddexp": '''
+import math
+import torch
+from torch import Tensor
+from typing import Callable
+import torch.nn as nn  # only for the type hint below
+
+EPS: float = 1e-12
+ActivationFn = Callable[[Tensor], Tensor]
+
+def sigmoid(z: Tensor) -> Tensor:
+    return torch.exp(-torch.logaddexp(torch.zeros_like(z), -z))
+
+def sigmoid_derivative(z: Tensor, layer: nn.Module | None = None) -> Tensor:
+    s = sigmoid(z)
+    return s * (1 - s)
+
+def tanh(z):
+    return 2 * sigmoid(2 * z) - 1
+
+def tanh_derivative(z):
+    return 1 - tanh(z) ** 2
+
+def relu(z):
+    return torch.maximum(z, torch.zeros_like(z))
+
+def relu_derivative(z):
+    return torch.where(z > 0, torch.ones_like(z), torch.zeros_like(z))
+
+def softmax(z, dim=-1):
+    shifted = z.double() - z.double().amax(dim=dim, keepdim=True)
+    e = torch.exp(shifted)
+    return (e / e.sum(dim=dim, keepdim=True)).to(z.dtype)
+
+if __name__ == "__main__":
+    z = torch.linspace(-5, 5, 11)
+    y = torch.sigmoid(z)  # compare with torch's own, outside the graded functions
+    print(sigmoid(z) - y, math.pi)
+''',
+    "stubs_loops_and_constants": '''
+import torch
+import numpy as np
+from functools import reduce
+from itertools import accumulate
+from collections import OrderedDict
+
+def sigmoid(z):
+    raise NotImplementedError
+
+def sigmoid(z):  # the stub above, answered further down (as in a notebook)
+    out = torch.empty_like(z)
+    flat, src = out.view(-1), z.reshape(-1)
+    for i in range(src.numel()):
+        v = float(src[i])
+        flat[i] = 1 / (1 + np.exp(-v)) if v >= 0 else np.exp(v) / (1 + np.exp(v))
+    return out
+
+def sigmoid_derivative(z):
+    s = sigmoid(z)
+    return s - s * s
+
+def _stable_exp_neg_abs(z, factor=2):
+    return torch.exp(-factor * z.abs())
+
+def tanh(z):
+    e = _stable_exp_neg_abs(z)
+    return torch.sign(z) * (1 - e) / (1 + e)
+
+def tanh_derivative(z):
+    return 1 - tanh(z).pow(2)
+
+def relu(z):
+    return z.clamp(min=0)
+
+def relu_derivative(z):
+    return (z > 0).to(z.dtype)
+
+def softmax(z, dim=-1):
+    m = z.max(dim=dim, keepdim=True).values
+    e = (z - m).exp()
+    return e / e.sum(dim, keepdim=True)
+
+TABLE = OrderedDict(relu=relu, sigmoid=sigmoid)
+TOTAL = reduce(lambda a, b: a + b, accumulate([1, 2, 3]))
+''',
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT_ACTIVATIONS))
+def test_common_correct_styles_pass(name):
+    assert find_violations({"activations": CORRECT_ACTIVATIONS[name]}, "activations") == []
+
+
+def test_helpers_from_earlier_modules_in_every_import_form_pass():
+    mlp = '''
+import torch
+import activations
+import activations as act
+from activations import relu as r, sigmoid
+from perceptron import step
+from activations import SCALE
+
+ACTIVATIONS = {"relu": r, "sigmoid": sigmoid, "tanh": act.tanh, "step": step}
+
+def init_params(layer_sizes, generator=None):
+    return [(torch.randn(a, b, generator=generator) * (2.0 / a) ** 0.5, torch.zeros(b))
+            for a, b in zip(layer_sizes[:-1], layer_sizes[1:])]
+
+def dense(x, W, b):
+    return x @ W + b
+
+def forward(x, params, activation="relu"):
+    act_fn = ACTIVATIONS[activation] if activation != "tanh" else activations.tanh
+    h = x
+    for W, b in params[:-1]:
+        h = act_fn(dense(h, W, b)) * SCALE
+    return dense(h, *params[-1])
+
+def xor_params():
+    return [(torch.tensor([[1.0, 1.0], [1.0, 1.0]]), torch.tensor([-0.5, -1.5])),
+            (torch.tensor([[1.0], [-2.0]]), torch.tensor([-0.5]))]
+'''
+    activations = reference("activations") + "\nSCALE = 1.0\n"
+    assert find_violations({"mlp": mlp, "activations": activations, "perceptron": reference("perceptron")},
+                           "mlp") == []
+    # the graded names of an earlier module are ready-made even when its file holds something forbidden
+    bad_activations = activations + "\nsigmoid = torch.sigmoid\n"
+    assert find_violations({"mlp": mlp, "activations": bad_activations}, "mlp") == []
+
+
+def test_no_grad_decorator_and_type_hints_pass():
+    source = replace_def(reference("training"), "sgd_step", '''
+@torch.no_grad()
+def sgd_step(params: "list[tuple[torch.nn.Parameter, torch.Tensor]]", grads, lr: float):
+    return [(W - lr * gW, b - lr * gb) for (W, b), (gW, gb) in zip(params, grads)]
+''')
+    assert find_violations({"training": source}, "training") == []
+
+
+# ---- specific decisions ---------------------------------------------------------------------------
+
+def test_messages_name_the_call_the_line_and_the_helper():
+    source = '''
 import torch
 import torch.nn.functional as F
-from torch import sigmoid as sg
+
 def _helper(z):
     return F.relu(z)
+
 def relu(z):
     return _helper(z)
-def sigmoid(z):
-    return sg(z)
-def tanh(z):
-    return z.tanh()
-def softmax(z, dim=-1):
-    e = torch.exp(z - z.amax(dim, keepdim=True))
-    return e / e.sum(dim, keepdim=True)
-def relu_derivative(z):
-    return getattr(torch, "relu")(z)
-''')
-    assert set(found) == {"relu", "sigmoid", "tanh", "relu_derivative"}
-    assert found["relu"].call == "torch.nn.functional.relu" and found["relu"].via == "_helper"
-    assert found["sigmoid"].call == "torch.sigmoid"
-    assert "torch.sigmoid" in found["sigmoid"].message("02") and "from scratch" in found["sigmoid"].message("02")
+'''
+    violation = found("activations", source)["relu"]
+    assert (violation.call, violation.line, violation.via) == ("torch.nn", 6, "_helper")
+    text = violation.message("02")
+    assert "`torch.nn`" in text and "line 6" in text and "`_helper`" in text and "from scratch" in text
 
 
-def test_module_level_aliases_and_imports_inside_functions_are_found():
-    found = violations('''
-import torch
-act = torch.softmax
-def softmax(z, dim=-1):
-    return act(z, dim=dim)
-def sigmoid(z):
-    from torch.nn.functional import sigmoid as s
-    return s(z)
-''')
-    assert set(found) == {"softmax", "sigmoid"}
+def test_a_local_name_never_resolves_to_a_module_level_one():
+    source = reference("activations") + '''
+z = torch.linspace(-3, 3, 7)
+y = torch.sigmoid(z)   # a plot cell's comparison
+ACT = torch.tanh       # never read by a graded function
+'''
+    assert found("activations", source) == {}
+    shadowing = source.replace("    s = sigmoid(z)\n    return s * (1 - s)",
+                               "    y = sigmoid(z)\n    return y * (1 - y)")
+    assert found("activations", shadowing) == {}
 
 
-def test_calls_into_graded_siblings_are_allowed():
-    found = find_violations('''
-import activations
-from activations import relu
-def forward(x, params, activation="relu"):
-    return activations.sigmoid(x) + relu(x)
-''', BY_MODULE["mlp"].items)
-    assert found == []
+def test_a_finding_costs_only_its_function():
+    source = replace_def(reference("activations"), "relu", "def relu(z):\n    return torch.relu(z)\n")
+    assert set(found("activations", source)) == {"relu"}
+
+
+def test_code_that_can_rebind_costs_every_function():
+    source = reference("activations") + '\nexec("pass")\n'
+    violations = found("activations", source)
+    assert set(violations) == set(BY_MODULE["activations"].items)
+    assert {v.kind for v in violations.values()} == {"rebinds_others"}
+
+
+def test_a_later_module_is_traced_and_an_absent_one_is_not():
+    code = "from losses import _p\ndef softmax(z, dim=-1):\n    return _p(z, dim)\n"
+    source = replace_def(reference("activations"), "softmax", code)
+    assert found("activations", source) == {}  # losses.py not handed in: it fails at run time
+    clean = reference("losses") + "\ndef _p(z, dim):\n    e = torch.exp(z - z.amax(dim, keepdim=True))\n" \
+                                  "    return e / e.sum(dim, keepdim=True)\n"
+    assert found("activations", source, losses=clean) == {}
+    dirty = reference("losses") + "\ndef _p(z, dim):\n    return torch.softmax(z, dim)\n"
+    violation = found("activations", source, losses=dirty)["softmax"]
+    assert violation.module == "losses" and "losses.py" in violation.message("02")
+
+
+def test_cycles_between_modules_terminate():
+    a = reference("activations").replace("import torch\n", "import torch\nimport mlp\n", 1) + \
+        "\ndef _h(z):\n    return mlp._g(z)\n"
+    m = reference("mlp") + "\nimport activations as _a\ndef _g(z):\n    return _a._h(z)\n"
+    a = replace_def(a, "relu", "def relu(z):\n    return _h(z)\n")
+    assert found("activations", a, mlp=m) == {}
+
+
+def test_crafted_sources_never_crash():
+    deep = "def relu(z):\n    return " + "(" * 90 + "z" + ")" * 90 + "\n"
+    assert isinstance(find_violations({"activations": deep}, "activations"), list)
+    nested = "def relu(z):\n" + "".join("    " * (i + 1) + "if z:\n" for i in range(90)) + "    " * 91 + "pass\n"
+    assert isinstance(find_violations({"activations": nested}, "activations"), list)
+    chain = "import torch\ndef relu(z):\n    return z" + ".clamp(min=0)" * 1000 + "\n"
+    assert find_violations({"activations": chain}, "activations") == []
+
+
+def test_time_is_linear_in_the_source():
+    import time
+    helpers = "".join(f"def _h{i}(z):\n    return _h{i - 1}(z) + {i}\n" for i in range(1, 3000))
+    source = "import torch\ndef _h0(z):\n    return z\n" + helpers + "def relu(z):\n    return _h2999(z)\n"
+    started = time.monotonic()
+    find_violations({"activations": source}, "activations")
+    assert time.monotonic() - started < 5
+
+
+# ---- notebooks (DESIGN D2): setup cell + every code cell but checks and hidden tests -----------------
+
+def notebook_source(module: str, extra_cells: tuple[str, ...] = ()) -> tuple[str, frozenset[str]]:
+    assignment = BY_MODULE[module]
+    notebook = nbformat.read(SOURCE / assignment.folder / assignment.notebook, as_version=4)
+    cells, setup = [], ""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        role = (role_of(cell) or {}).get("role")
+        if role == "setup":
+            setup = cell.source
+        elif role not in ("check", "tests"):
+            cells.append("\n".join(line for line in cell.source.splitlines()
+                                   if not line.lstrip().startswith(("%", "!"))))
+    provided = frozenset(n.name for n in ast.parse(setup).body if isinstance(n, (ast.FunctionDef, ast.ClassDef)))
+    return "\n\n".join([setup, *cells, *extra_cells]), provided
+
+
+@pytest.mark.parametrize("module", FROM_SCRATCH)
+def test_every_reference_notebook_follows_the_rule(module):
+    source, provided = notebook_source(module)
+    assert find_violations({module: source}, module, provided=provided) == []
+
+
+def test_a_notebook_cell_redefining_a_provided_name_is_traced():
+    redefined = '''
+def relu(z):
+    z = z.detach().requires_grad_(True)
+    torch.autograd.grad(z.sum(), z)
+    return z.clamp(min=0)
+'''
+    source, provided = notebook_source("backprop", (redefined,))
+    assert "relu" in provided
+    violations = {v.item: v for v in find_violations({"backprop": source}, "backprop", provided=provided)}
+    assert "backward" in violations and violations["backward"].via == "relu"
+    # the same name imported ready-made from its own assignment is still the kit's
+    source, provided = notebook_source("backprop", ("from activations import relu",))
+    assert find_violations({"backprop": source}, "backprop", provided=provided) == []
