@@ -47,8 +47,9 @@ def run_hidden_tests(module: str, item: str, namespace: dict) -> tuple[float, fl
     if assignment.from_scratch:
         provided = frozenset(n.name for n in ast.parse(instructor_setup(assignment)).body
                              if isinstance(n, (ast.FunctionDef, ast.ClassDef)))
-        for violation in find_violations(notebook_source(namespace), (item,), provided):
-            blocked[(module, item)] = violation.message(assignment.folder[:2])
+        for violation in find_violations({module: notebook_source(namespace)}, module, provided=provided):
+            if violation.item == item:
+                blocked[(module, item)] = violation.message(assignment.folder[:2])
     plugin = GradingPlugin({module: session}, blocked)
     args = [f"{suite_path(module)}::{t.name}" for t in tests] + PYTEST_ARGS
     sink = io.StringIO()
