@@ -25,7 +25,7 @@ _NN_PATTERN = re.compile(r"(^|_)(" + "|".join(_NN_NAMES) + r")(_|$)|sigmoid|soft
 # torch namespaces the assignments may not touch at all (torch.<name>...).
 TORCH_FORBIDDEN_NAMESPACES = frozenset({
     "nn", "autograd", "func", "ops", "distributions", "overrides", "utils", "library", "hub", "package",
-    "jit", "fx", "export", "compiler", "onnx", "serialization", "load", "multiprocessing", "testing", "optim"})
+    "jit", "fx", "export", "compiler", "onnx", "serialization", "load", "multiprocessing", "optim"})
 # Implementation modules behind those namespaces: an object defined there is forbidden
 # whatever path reached it (torch.vmap is torch.func's).
 _FORBIDDEN_ORIGINS = ("torch.nn", "torch.autograd", "torch.func", "torch._functorch", "torch.distributions",
@@ -146,6 +146,8 @@ def check_torch_path(parts: tuple[str, ...]) -> tuple[str, str] | None:
             return None
         if id(obj) in _forbidden_objects():
             return "forbidden", ".".join(("torch", *parts[:i + 1]))
+        if isinstance(obj, types.ModuleType) and obj.__name__.split(".")[0] != "torch":
+            return "dynamic", ".".join(("torch", *parts[:i + 1]))  # torch.sys, torch.inspect: not torch's
         if _forbidden_origin(obj) and not (i == 0 and part in GRAD_MODE):
             return "forbidden", ".".join(("torch", *parts[:i + 1]))
     if isinstance(obj, types.ModuleType):
@@ -168,13 +170,15 @@ def check_allowed_path(module: str, parts: tuple[str, ...]) -> tuple[str, str] |
         obj: object = importlib.import_module(module)
     except ImportError:
         return None
-    for part in parts:
+    for i, part in enumerate(parts):
         if not isinstance(obj, (types.ModuleType, type)):
             return None
         try:
             obj = getattr(obj, part)
         except Exception:  # noqa: BLE001
             return None
+        if isinstance(obj, types.ModuleType) and not allowed_module(obj.__name__):
+            return "dynamic", ".".join((module, *parts[:i + 1]))  # typing.sys, os.sys: a way out
     if isinstance(obj, types.ModuleType):
         return "module", shown
     return None

@@ -272,8 +272,11 @@ class _Checker:
         if edge not in self.resolved:
             self.resolved[edge] = []  # a cycle resolves to what is found so far
             kind, module, name = edge
-            self.resolved[edge] = self.resolve_sibling(module, name) if kind == "sibling" else \
-                self.resolve_global(module, name, handed_on=kind == "handed")
+            if kind == "sites":
+                self.resolved[edge] = self.site_units(module, name)
+            else:
+                self.resolved[edge] = self.resolve_sibling(module, name) if kind == "sibling" else \
+                    self.resolve_global(module, name, handed_on=kind == "handed")
         return self.resolved[edge]
 
     def resolve_sibling(self, module: str, name: str) -> list[tuple]:
@@ -307,19 +310,26 @@ class _Checker:
             elif b.value:
                 keys.append(self.unit(key, lambda b=b: Unit(module, b.value, name)))
         # what changes a value bound here; a module (an import) is changed only by what the scan reports
-        sites = list(index.sites.get(name, ())) if any(b.target is None for b in bindings) else []
+        if any(b.target is None for b in bindings):
+            keys += self.site_units(module, name)
+        if handed_on and not bindings and not index.stars:
+            keys += self.resolve(("global", module, "__getattr__"))  # PEP 562: the module answers itself
+        return keys
+
+    def site_units(self, module: str, name: str) -> list[tuple]:
+        """The code that changes what the module-level `name` of `module` holds (ACTS["relu"] = ...)."""
+        index = self.index(module)
+        sites = list(index.sites.get(name, ())) if index else []
         if sites and name in index.escaped:
             sites += index.anonymous_sites
+        keys = []
         for site in sites:
             nodes = list(site.nodes)
             if site.function is not None:
-                nodes += _body(site.function) if not isinstance(site.function, ast.Lambda) else [site.function.body]
-            key = self.unit(("site", module, id(site)), lambda nodes=nodes: Unit(module, nodes, name))
-            keys.append(key)
+                nodes += _body(site.function)
+            keys.append(self.unit(("site", module, id(site)), lambda nodes=nodes: Unit(module, nodes, name)))
             for alias in site.names:
                 keys += self.resolve(("global", module, alias))
-        if handed_on and not bindings and not index.stars:
-            keys += self.resolve(("global", module, "__getattr__"))  # PEP 562: the module answers itself
         return keys
 
     def answers_for_itself(self, module: str, name: str) -> bool:
@@ -558,6 +568,8 @@ class _Scan:
         defining = self.index.defining_scope(scope, name)
         if defining is None and self.checker.answers_for_itself(self.index.module, name):
             self.value_attributes(attrs, ctx, line)
+            if attrs:  # `relu.impl`: what was stored on the function is read
+                self.edges.append(("sites", self.index.module, name))
             return
         targets = self.index.imports_of(defining, name)
         if defining is None:
@@ -574,9 +586,9 @@ class _Scan:
 
     def builtin_use(self, name: str, line: int) -> None:
         if name in names.REBINDING_BUILTINS:
-            self.found("dynamic", f"{name}", line, True)
+            self.found("dynamic", f"{name}()", line, True)
         elif name in names.LOOKUP_BUILTINS:
-            self.found("lookup", name, line, False)
+            self.found("lookup", f"{name}()", line, False)
         elif name == "__builtins__":
             self.found("dynamic", name, line, True)
 
