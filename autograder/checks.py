@@ -7,7 +7,6 @@ inputs, expected values or reference code.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -81,10 +80,70 @@ def describe(value: Any) -> str:
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
-# -- comparisons ---------------------------------------------------------------------------------
-def tolerance(dtype: torch.dtype) -> tuple[float, float]:
-    """(rtol, atol) for comparing with the reference in this dtype."""
-    return (1e-9, 1e-11) if dtype == torch.float64 else (2e-5, 2e-6)
+# -- the tolerance policy ------------------------------------------------------------------------
+# One policy for every comparison the suites make, so that correct work keeps its marks however it is
+# written.
+#
+# Exact ("exact"): values the SYLLABUS defines by a comparison, a selection or a count, which every correct
+#   implementation produces bit for bit: step's and relu_derivative's 0.0 / 1.0, predictions, labels and
+#   class counts, integer counts, shapes and dtypes, the perceptron's mistake lists, the rows minibatches
+#   picks, and a seeded function called twice with the same seed.
+# Within a tolerance: everything computed by arithmetic. The tolerance admits any correct order of
+#   operations in the input's dtype (float32 sums in another order, float32 means of booleans, float64
+#   accumulation cast back, other stable forms such as logaddexp or log1p) and stays far below what any
+#   mistake changes. The absolute part scales with the largest expected magnitude (at least 1), since
+#   rounding errors grow with the size of the numbers summed.
+#   "value": one evaluation of a formula;
+#   "steps": the end of several optimisation steps (rounding differences compound from step to step);
+#   "estimate": finite differences, which divide rounding noise of f by the step h.
+# A result the SYLLABUS calls "a float" may be a Python float or a 0-d tensor (see ``number``), and is
+# compared in float32's tolerance because either may have been computed in float32.
+TOLERANCES: dict[str, dict[torch.dtype, tuple[float, float]]] = {
+    "value": {torch.float32: (2e-5, 2e-6), torch.float64: (1e-9, 1e-11)},
+    "steps": {torch.float32: (1e-4, 1e-5), torch.float64: (1e-8, 1e-10)},
+    "estimate": {torch.float32: (1e-3, 1e-3), torch.float64: (1e-7, 1e-9)},
+}
+
+
+def tolerance(dtype: torch.dtype, kind: str = "value") -> tuple[float, float]:
+    """(rtol, atol) for comparing results of this dtype; zero for "exact" and for non-float dtypes."""
+    if kind == "exact" or dtype not in FLOATS:
+        return 0.0, 0.0
+    return TOLERANCES[kind][dtype]
+
+
+def within(got: torch.Tensor, expected: torch.Tensor, kind: str = "value",
+           dtype: torch.dtype | None = None) -> bool:
+    """Does ``got`` equal ``expected`` under the policy? Both tensors of one shape; ``dtype`` is the one whose
+    tolerance applies (by default ``expected``'s)."""
+    if got.shape != expected.shape:
+        return False
+    rtol, atol = tolerance(dtype or expected.dtype, kind)
+    g, e = got.to(torch.float64), expected.to(torch.float64)
+    if rtol == 0 and atol == 0:
+        return bool(((g == e) | (g.isnan() & e.isnan())).all())
+    return bool(torch.allclose(g, e, rtol=rtol, atol=atol * magnitude(e), equal_nan=True))
+
+
+def magnitude(expected: torch.Tensor) -> float:
+    """The scale of the absolute tolerance: the largest finite expected magnitude, at least 1."""
+    finite = expected[torch.isfinite(expected)]
+    return max(1.0, float(finite.abs().max())) if finite.numel() else 1.0
+
+
+def number(value: Any, what: str) -> float:
+    """A result the SYLLABUS calls a float: a Python float or a 0-d floating-point tensor, as a float."""
+    if type(value) is float:
+        return value
+    if type(value) is torch.Tensor and value.dim() == 0 and value.dtype in FLOATS:
+        return float(value)
+    fail(f"{what} returned {describe(value)}; expected a float (a Python float, or a 0-d tensor)")
+
+
+def same_number(got: float, expected: float, kind: str = "value") -> bool:
+    """Two floats (from ``number``) under the policy, in float32's tolerance."""
+    return within(torch.tensor([got], dtype=torch.float64), torch.tensor([expected], dtype=torch.float64),
+                  kind, dtype=torch.float32)
 
 
 def tensor_like(got: Any, expected: torch.Tensor, what: str) -> torch.Tensor:
@@ -100,46 +159,66 @@ def tensor_like(got: Any, expected: torch.Tensor, what: str) -> torch.Tensor:
     return got
 
 
-def close(got: Any, expected: torch.Tensor, what: str, hint: str, *, rtol: float | None = None,
-          atol: float | None = None, likely: Mapping[str, Any] | None = None,
-          nonfinite_hint: str = "") -> None:
-    """``got`` must equal ``expected`` within tolerance; otherwise say which mistake it looks like.
+def close(got: Any, expected: torch.Tensor, what: str, hint: str, *, kind: str = "value",
+          likely: Mapping[str, Any] | None = None, nonfinite_hint: str = "") -> None:
+    """``got`` must equal ``expected`` under the policy (``kind``); otherwise say which mistake it looks like.
 
     ``likely`` maps a message to a value a typical wrong implementation would
     return: when ``got`` matches one, that message is shown instead of ``hint``.
+    The message says how the result is wrong, never by how much or against what.
     """
     tensor_like(got, expected, what)
-    d_rtol, d_atol = tolerance(expected.dtype) if expected.is_floating_point() else (0.0, 0.0)
-    rtol, atol = (d_rtol if rtol is None else rtol), (d_atol if atol is None else atol)
     if expected.is_floating_point():
         bad = ~torch.isfinite(got) & torch.isfinite(expected)
         if bool(bad.any()):
             fail(f"{what} returned inf or nan where the result is finite"
                  + (f": {nonfinite_hint}" if nonfinite_hint else ""))
-    if torch.allclose(got.to(expected.dtype), expected, rtol=rtol, atol=atol, equal_nan=True):
+    if within(got, expected, kind):
         return
     for message, alternative in (likely or {}).items():
-        if matches(got, alternative, rtol, atol):
+        if matches(got, alternative, expected.dtype, kind):
             fail(f"{what}: {message}")
-    fail(f"{what}: {hint} (largest difference {max_difference(got, expected):.3g})")
+    fail(f"{what}: {hint} ({how_it_differs(got, expected, kind)})")
 
 
-def matches(got: Any, alternative: Any, rtol: float, atol: float) -> bool:
-    if type(alternative) is not torch.Tensor or type(got) is not torch.Tensor:
+def matches(got: Any, alternative: Any, dtype: torch.dtype, kind: str) -> bool:
+    """Does ``got`` look like ``alternative`` (a typical mistake), in at least float32's tolerance?"""
+    if type(alternative) is not torch.Tensor or type(got) is not torch.Tensor or got.shape != alternative.shape:
         return False
-    if got.shape != alternative.shape:
-        return False
+    loose = torch.float32 if kind == "exact" or dtype == torch.float64 else dtype
     try:
-        return bool(torch.allclose(got.to(torch.float64), alternative.to(torch.float64),
-                                   rtol=max(rtol, 1e-6), atol=max(atol, 1e-7), equal_nan=True))
+        return within(got, alternative, "value" if kind == "exact" else kind, dtype=loose)
     except RuntimeError:
         return False
 
 
-def max_difference(got: torch.Tensor, expected: torch.Tensor) -> float:
-    diff = (got.to(torch.float64) - expected.to(torch.float64)).abs()
-    diff = torch.nan_to_num(diff, nan=math.inf)
-    return float(diff.max()) if diff.numel() else 0.0
+def how_it_differs(got: torch.Tensor, expected: torch.Tensor, kind: str) -> str:
+    """How a wrong result differs from the right one, in words: no magnitude of the expected values."""
+    g, e = got.to(torch.float64), expected.to(torch.float64)
+
+    def like(candidate: torch.Tensor) -> bool:
+        return within(candidate, e, kind, dtype=expected.dtype)
+
+    if g.numel() and bool((g == 0).all()):
+        return "every element is 0"
+    if like(-g):
+        return "the sign is flipped"
+    if g.dim() == 2 and g.shape[0] == g.shape[1] > 1 and like(g.T):
+        return "it looks transposed"
+    if g.numel() > 1 and bool(torch.isfinite(g).all()) and bool(torch.isfinite(e).all()):
+        ee = float((e * e).sum())
+        if ee > 0:
+            factor = float((g * e).sum()) / ee
+            if factor != 0 and like(g / factor):
+                return "it is off by a constant factor: something is scaled"
+        offset = float((g - e).mean())
+        if like(g - offset):
+            return "it is off by a constant"
+    if g.numel() > 1:
+        rtol, atol = tolerance(expected.dtype, kind)
+        wrong = ~torch.isclose(g, e, rtol=rtol, atol=atol * magnitude(e), equal_nan=True)
+        return f"{int(wrong.sum())} of {g.numel()} elements differ beyond tolerance"
+    return "it differs beyond tolerance"
 
 
 def unchanged(before: Any, after: Any, what: str, argument: str) -> None:
@@ -161,7 +240,7 @@ def pairs_like(got: Any, expected: list, what: str) -> list:
         fail(f"{what} returned {describe(got)}; expected a list of (W, b) pairs")
     if len(got) != len(expected):
         fail(f"{what} returned {len(got)} pair{'s' if len(got) != 1 else ''}; expected one (W, b) pair "
-             f"per layer: {len(expected)}")
+             "per layer")
     for pair in got:
         if type(pair) not in (list, tuple) or len(pair) != 2:
             fail(f"{what} must return (W, b) pairs; found {describe(pair)}")
@@ -181,11 +260,11 @@ def call_both(student: Any, ref: Any, name: str, *args: Any, **kwargs: Any) -> t
 
 
 def compare(student: Any, ref: Any, name: str, *args: Any, hint: str,
-            likely: Mapping[str, Any] | None = None, nonfinite_hint: str = "",
-            rtol: float | None = None, atol: float | None = None, **kwargs: Any) -> Any:
-    """``call_both``, then the student's result must match the reference's."""
+            likely: Mapping[str, Any] | None = None, nonfinite_hint: str = "", kind: str = "value",
+            **kwargs: Any) -> Any:
+    """``call_both``, then the student's result must match the reference's under the policy (``kind``)."""
     got, expected = call_both(student, ref, name, *args, **kwargs)
-    close(got, expected, name, hint, likely=likely, nonfinite_hint=nonfinite_hint, rtol=rtol, atol=atol)
+    close(got, expected, name, hint, likely=likely, nonfinite_hint=nonfinite_hint, kind=kind)
     return got
 
 

@@ -4,7 +4,7 @@ from itertools import accumulate
 
 import torch
 
-from autograder.checks import check, close, compare, describe, fail, points, rand, tensor_like, tolerance, unchanged
+from autograder.checks import check, close, compare, describe, fail, points, rand, tensor_like, unchanged, within
 
 MODULE = "perceptron"
 F32, F64 = torch.float32, torch.float64
@@ -47,12 +47,11 @@ def update_both(student, ref, x, y, w, b, lr, likely):
              "float (for example `torch.as_tensor(b + lr * e, dtype=w.dtype)`)")
     tensor_like(w_new, expected[0], "update's w_new")
     tensor_like(b_new, expected[1], "update's b_new (a 0-d tensor in the dtype of w)")
-    rtol, atol = tolerance(w.dtype)
-    if torch.allclose(w_new, expected[0], rtol=rtol, atol=atol) and \
-            torch.allclose(b_new, expected[1], rtol=rtol, atol=atol):
+    if within(w_new, expected[0]) and within(b_new, expected[1]):
         return
     for message, (w_alt, b_alt) in likely.items():
-        if torch.allclose(w_new, w_alt, rtol=rtol, atol=atol) and torch.allclose(b_new, b_alt, rtol=rtol, atol=atol):
+        if within(w_new, torch.as_tensor(w_alt, dtype=w_new.dtype)) and \
+                within(b_new, torch.as_tensor(b_alt, dtype=b_new.dtype)):
             fail(f"update: {message}")
     close(w_new, expected[0], "update's w_new", "w_new = w + lr * e * x with e = y - predict(x, w, b)")
     close(b_new, expected[1], "update's b_new", "b_new = b + lr * e with e = y - predict(x, w, b)")
@@ -137,7 +136,7 @@ def step_values(student, ref, z):
     got = student.step(z)
     if type(got) is torch.Tensor and got.dtype == torch.bool:
         fail("step returned a bool tensor; it must return 0.0 and 1.0 in the dtype of z: convert with .to(z.dtype)")
-    compare(student, ref, "step", z, hint="step(z) is 1.0 where z >= 0 and 0.0 elsewhere",
+    compare(student, ref, "step", z, hint="step(z) is 1.0 where z >= 0 and 0.0 elsewhere", kind="exact",
             likely={"step(0) must be 1.0: use z >= 0, not z > 0": (z > 0).to(z.dtype),
                     "step(0) must be 1.0, not 0.5": (torch.sign(z) + 1) / 2})
 
@@ -176,7 +175,7 @@ def test_predict_batch_float32(student, ref):
     """predict gives 0.0 or 1.0 per row of a float32 batch"""
     x, w, b = rand(7, 5, seed=161), rand(5, seed=162), rand(1, seed=163).reshape(())
     z = x @ w + b
-    compare(student, ref, "predict", x, w, b, hint="predict = step(weighted_sum(x, w, b))",
+    compare(student, ref, "predict", x, w, b, hint="predict = step(weighted_sum(x, w, b))", kind="exact",
             likely={"apply step to the weighted sum: predict returns 0.0 or 1.0": z,
                     "check the bias: predict = step(x @ w + b)": (x @ w >= 0).to(F32)})
 
@@ -187,6 +186,7 @@ def test_predict_on_the_boundary(student, ref):
     x, w = integers(11, 3, dtype=F64, seed=171), integers(3, dtype=F64, seed=172)
     b = torch.tensor(1.0, dtype=F64)
     compare(student, ref, "predict", x, w, b, hint="predict = step(weighted_sum(x, w, b)), and step(0) = 1.0",
+            kind="exact",
             likely={"where the weighted sum is exactly 0 the prediction is 1.0 (step(0) = 1)": (x @ w + b > 0).to(F64)})
 
 
@@ -196,6 +196,7 @@ def test_predict_one_example(student, ref):
     for x, w, b in ((rand(5, dtype=F64, seed=181), rand(5, dtype=F64, seed=182), 0.125),
                     (integers(7, seed=183), integers(7, seed=184), 0.0)):
         compare(student, ref, "predict", x, w, b, hint="predict = step(weighted_sum(x, w, b)), a 0-d tensor",
+                kind="exact",
                 likely={"apply step to the weighted sum: predict returns 0.0 or 1.0": x @ w + b})
 
 

@@ -5,7 +5,8 @@ import math
 import torch
 from torch import nn
 
-from autograder.checks import check, close, describe, fail, fixture, labels, points, rand
+from autograder.checks import check, close, describe, fail, fixture, labels, number, points, rand, same_number
+from autograder.worker import fixtures as worker_fixtures
 from autograder.worker.protocol import Handle
 
 MODULE = "torch_mlp"
@@ -24,8 +25,16 @@ def keep(session, fx, training):
     return session.call(method)
 
 
-def probe(session, W, b, training):
-    return keep(session, fixture("probe", W, b), training)
+def model(session, name, *args, training=True):
+    """A handle on the fixture model ``name`` built in the session's process, in training mode or not."""
+    return keep(session, fixture(name, *args), training)
+
+
+def local_model(name, *args, training=True):
+    """The same fixture model, built here in the grader (for the grader's own computation)."""
+    built = worker_fixtures.build(name, args, {})
+    built.train(training)
+    return built
 
 
 def loader(X, y, batch_size):
@@ -173,47 +182,45 @@ def check_structure(student, model, sizes):
     linear_chain(state, sizes, "your MLP")
     count = sum(v.numel() for v in state.values() if type(v) is torch.Tensor)
     expected = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    check(count == expected, f"your MLP has {count} parameters; {layer_names(sizes)} have {expected}")
-
-
-def float_result(value, what):
-    if type(value) is not float:
-        fail(f"{what} returned {describe(value)}; expected a Python float (use .item() on a 0-d tensor)")
-    return value
+    check(count == expected, f"your MLP has {count} parameters, not as many as the layers {layer_names(sizes)} have "
+          "(weights and biases): no other parameters, no missing bias")
 
 
 # shared data for the training loop tests: 11 samples, batches of 4, 4 and 3
 X5, Y5 = rand(11, 5, seed=201), labels(11, 3, seed=202)
 W5, B5 = rand(3, 5, seed=203, scale=0.5), rand(3, seed=204, scale=0.1)
+LOSS = fixture("cross_entropy_loss")
 
 
-def sgd_by_hand(W, b, X, y, batch_size, lr, zero_grad=True):
-    """A linear model trained for one epoch with SGD: final (W, b) and each batch's (loss, size)."""
-    model = nn.Linear(W.shape[1], W.shape[0])
-    with torch.no_grad():
-        model.weight.copy_(W)
-        model.bias.copy_(b)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+def epoch_by_hand(net, X, y, batch_size, optimizer, training=True, zero_grad=True):
+    """The grader's own train_epoch: (loss, batch size) of each batch; ``net`` is trained in place.
+    ``training=False`` keeps it in evaluation mode (the mistake of forgetting model.train())."""
+    net.train(training)
     losses = []
     for s in range(0, len(X), batch_size):
         if zero_grad:
             optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(X[s:s + batch_size]), y[s:s + batch_size])
+        loss = nn.functional.cross_entropy(net(X[s:s + batch_size]), y[s:s + batch_size])
         loss.backward()
         optimizer.step()
         losses.append((loss.item(), len(y[s:s + batch_size])))
-    return model.weight.detach(), model.bias.detach(), losses
+    return losses
 
 
-def adam_by_hand(W, b, X, y, batch_size, epochs, lr, optimizer="adam", fresh_each_epoch=False,
-                 loss_fn=nn.functional.cross_entropy):
-    """A linear model fitted like ``fit`` (or like a typical mistake): final (W, b) and epoch losses."""
-    model = nn.Linear(W.shape[1], W.shape[0])
-    with torch.no_grad():
-        model.weight.copy_(W)
-        model.bias.copy_(b)
-    make = {"adam": lambda: torch.optim.Adam(model.parameters(), lr=lr),
-            "sgd": lambda: torch.optim.SGD(model.parameters(), lr=lr)}[optimizer]
+def sgd_epoch(name, args, X, y, batch_size, lr, training=True, **variant):
+    """A fixture model trained here for one epoch with SGD: (its state afterwards, the batch losses)."""
+    net = local_model(name, *args)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    losses = epoch_by_hand(net, X, y, batch_size, optimizer, training=training, **variant)
+    return state_of(net), losses
+
+
+def fit_by_hand(name, args, X, y, batch_size, epochs, lr, optimizer="adam", fresh_each_epoch=False,
+                loss_fn=nn.functional.cross_entropy):
+    """A fixture model fitted here like ``fit`` (or like a typical mistake): (state, epoch losses)."""
+    net = local_model(name, *args)
+    make = {"adam": lambda: torch.optim.Adam(net.parameters(), lr=lr),
+            "sgd": lambda: torch.optim.SGD(net.parameters(), lr=lr)}[optimizer]
     opt, losses = make(), []
     for _ in range(epochs):
         if fresh_each_epoch:
@@ -221,17 +228,50 @@ def adam_by_hand(W, b, X, y, batch_size, epochs, lr, optimizer="adam", fresh_eac
         batch_losses = []
         for s in range(0, len(X), batch_size):
             opt.zero_grad()
-            loss = loss_fn(model(X[s:s + batch_size]), y[s:s + batch_size])
+            loss = loss_fn(net(X[s:s + batch_size]), y[s:s + batch_size])
             loss.backward()
             opt.step()
             batch_losses.append(loss.item())
         losses.append(sum(batch_losses) / len(batch_losses))
-    return model.weight.detach(), model.bias.detach(), torch.tensor(losses, dtype=F64)
+    return state_of(net), torch.tensor(losses, dtype=F32)
 
 
-def weights_of(session, model):
-    state = session.state_dict(model)
-    return state["linear.weight"], state["linear.bias"]
+def state_of(net):
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def flat_state(state):
+    """Every entry of a state dict, in key order, as one float32 vector (counters such as batch norm's
+    num_batches_tracked are small integers, exact in float32)."""
+    return torch.cat([v.reshape(-1).to(F32) for _, v in sorted(state.items())])
+
+
+def check_state(got, expected, what, hint, likely=None):
+    """The state dict of a fixture model (plain data from the worker) must equal the grader's own."""
+    if type(got) is not dict or sorted(got) != sorted(expected) or \
+            any(type(got[k]) is not torch.Tensor or got[k].shape != v.shape for k, v in expected.items()):
+        fail(f"{what}: the model's parameters changed shape or disappeared: train the model you are given")
+    close(flat_state(got), flat_state(expected), what, hint, kind="steps",
+          likely={m: flat_state(a) for m, a in (likely or {}).items()})
+
+
+def losses_list(value, epochs, what):
+    """fit's result: a list (or tuple) of one float per epoch, as a float32 tensor."""
+    if type(value) not in (list, tuple):
+        fail(f"{what} returned {describe(value)}; expected a list with one loss per epoch")
+    if len(value) != epochs:
+        fail(f"{what} returned {len(value)} losses for {epochs} epochs; expected one loss per epoch")
+    return torch.tensor([number(v, f"{what}: each epoch loss") for v in value], dtype=F32)
+
+
+def accuracy_of(net, X, y, batch_size=None):
+    """The fraction of samples whose logits' argmax is the label; batch by batch when ``batch_size``."""
+    with torch.no_grad():
+        if batch_size is None:
+            predicted = net(X).argmax(dim=1)
+        else:
+            predicted = torch.cat([net(X[s:s + batch_size]).argmax(dim=1) for s in range(0, len(X), batch_size)])
+    return float((predicted == y).to(F64).mean())
 
 
 # -- SpiralDataset ---------------------------------------------------------------------------------
@@ -241,7 +281,7 @@ def test_SpiralDataset_length(student, ref):
     for args, kwargs, n in (((7, 5), {}, 35), ((), {"n_per_class": 4, "n_classes": 2}, 8), ((), {}, 300)):
         ds = dataset(student.SpiralDataset(*args, **kwargs), "SpiralDataset(...)")
         got = student.length(ds)
-        check(got == n, f"len(SpiralDataset(...)) returned {got!r}; expected n_per_class * n_classes = {n}"
+        check(got == n, f"len(SpiralDataset(...)) returned {got!r}; expected n_per_class * n_classes"
               + (" (the defaults are n_per_class=100, n_classes=3)" if not args and not kwargs else ""))
 
 
@@ -349,49 +389,50 @@ def test_MLP_three_hidden_layers(student, ref):
 
 
 # -- train_epoch -----------------------------------------------------------------------------------
+# Every verdict compares what the worker sends back as data (the model's state dict, the returned loss)
+# with the grader's own epoch on the same fixture model, from the same starting state.
+STEP_HINT = "for every batch: optimizer.zero_grad(), forward, loss, loss.backward(), optimizer.step()"
+
+
 @points(1, "train_epoch")
 def test_train_epoch_training_mode(student, ref):
-    """train_epoch puts the model in training mode and runs one forward pass per batch"""
-    model = probe(student, W5, B5, training=False)
-    student.train_epoch(model, loader(X5, Y5, 4), fixture("cross_entropy_loss"), fixture("sgd", model, 0.1))
-    seen = student.attr(model, "seen_training")
-    sizes = student.attr(model, "seen_batch_sizes")
-    check(sizes == [4, 4, 3], f"train_epoch ran the model on batches of sizes {sizes}; expected one forward pass "
-          "per batch of the loader")
-    check(all(seen), "the model was in evaluation mode during train_epoch: call model.train() first "
-          "(dropout and batch norm behave differently in the two modes)")
+    """train_epoch puts the model in training mode: a batch-norm model given in evaluation mode trains with
+    batch statistics and updates its running statistics"""
+    args = (W5, B5)
+    net = model(student, "batch_norm_classifier", *args, training=False)
+    number(student.train_epoch(net, loader(X5, Y5, 4), LOSS, fixture("sgd", net, 0.5)), "train_epoch")
+    expected, _ = sgd_epoch("batch_norm_classifier", args, X5, Y5, 4, 0.5)
+    stayed, _ = sgd_epoch("batch_norm_classifier", args, X5, Y5, 4, 0.5, training=False)
+    check_state(student.state_dict(net), expected, "the model after train_epoch",
+                "it differs from one epoch in training mode: call model.train() first, then " + STEP_HINT,
+                likely={"the model stayed in evaluation mode: call model.train() first (dropout and batch norm "
+                        "behave differently in the two modes)": stayed})
 
 
 @points(1, "train_epoch")
 def test_train_epoch_updates(student, ref):
-    """after an epoch of SGD over three batches, the weights match the reference's"""
-    model, model_ref = probe(student, W5, B5, training=True), probe(ref, W5, B5, training=True)
-    for session, m in ((student, model), (ref, model_ref)):
-        session.train_epoch(m, loader(X5, Y5, 4), fixture("cross_entropy_loss"), fixture("sgd", m, 0.5))
-    (W, b), (W_ref, b_ref) = weights_of(student, model), weights_of(ref, model_ref)
-    W_acc, b_acc, _ = sgd_by_hand(W5, B5, X5, Y5, 4, 0.5, zero_grad=False)
-    hint = "for every batch: optimizer.zero_grad(), forward, loss, loss.backward(), optimizer.step()"
-    likely = {"the gradients add up from batch to batch: call optimizer.zero_grad() for every batch": W_acc,
-              "the weights did not change: for every batch call optimizer.zero_grad() before loss.backward(), "
-              "then optimizer.step()": W5}
-    close(W, W_ref, "the weights after train_epoch", hint, likely=likely)
-    close(b, b_ref, "the bias after train_epoch", hint, likely={
-        "the gradients add up from batch to batch: call optimizer.zero_grad() for every batch": b_acc})
+    """after an epoch of SGD over three batches, the weights match the grader's own epoch"""
+    args = (W5, B5)
+    net = model(student, "linear", *args)
+    student.train_epoch(net, loader(X5, Y5, 4), LOSS, fixture("sgd", net, 0.5))
+    expected, _ = sgd_epoch("linear", args, X5, Y5, 4, 0.5)
+    accumulated, _ = sgd_epoch("linear", args, X5, Y5, 4, 0.5, zero_grad=False)
+    check_state(student.state_dict(net), expected, "the weights after train_epoch", STEP_HINT, likely={
+        "the gradients add up from batch to batch: call optimizer.zero_grad() for every batch": accumulated,
+        "the weights did not change: for every batch call optimizer.zero_grad() before loss.backward(), "
+        "then optimizer.step()": state_of(local_model("linear", *args))})
 
 
 @points(1, "train_epoch")
 def test_train_epoch_mean_loss(student, ref):
-    """train_epoch returns the mean of the batch losses as a Python float"""
-    model, model_ref = probe(student, W5, B5, training=True), probe(ref, W5, B5, training=True)
-    value = float_result(student.train_epoch(model, loader(X5, Y5, 4), fixture("cross_entropy_loss"),
-                                             fixture("sgd", model, 0.3)), "train_epoch")
-    expected = ref.train_epoch(model_ref, loader(X5, Y5, 4), fixture("cross_entropy_loss"),
-                               fixture("sgd", model_ref, 0.3))
-    _, _, batches = sgd_by_hand(W5, B5, X5, Y5, 4, 0.3)
-    as_tensor = lambda v: torch.tensor([v], dtype=F64)  # noqa: E731
-    close(as_tensor(value), as_tensor(expected), "train_epoch's result",
+    """train_epoch returns the mean of the batch losses as a float"""
+    net = model(student, "linear", W5, B5)
+    value = number(student.train_epoch(net, loader(X5, Y5, 4), LOSS, fixture("sgd", net, 0.3)), "train_epoch")
+    _, batches = sgd_epoch("linear", (W5, B5), X5, Y5, 4, 0.3)
+    as_tensor = lambda v: torch.tensor([v], dtype=F32)  # noqa: E731
+    close(as_tensor(value), as_tensor(sum(v for v, _ in batches) / len(batches)), "train_epoch's result",
           "return the mean of the batch losses: their sum (as floats, with loss.item()) divided by the number "
-          "of batches", rtol=1e-5, atol=1e-6,
+          "of batches",
           likely={"this is the loss of the last batch; return the mean over all batches":
                   as_tensor(batches[-1][0]),
                   "this is the loss of the first batch; return the mean over all batches": as_tensor(batches[0][0]),
@@ -405,27 +446,26 @@ def test_train_epoch_mean_loss(student, ref):
 def test_train_epoch_one_step(student, ref):
     """with SGD at lr = 1 on one full batch, the update equals minus the gradient"""
     X, y = rand(13, 5, seed=241), labels(13, 3, seed=242)
-    model = probe(student, W5, B5, training=True)
-    value = float_result(student.train_epoch(model, loader(X, y, 13), fixture("cross_entropy_loss"),
-                                             fixture("sgd", model, 1.0)), "train_epoch")
-    W, b = weights_of(student, model)
+    net = model(student, "linear", W5, B5)
+    value = number(student.train_epoch(net, loader(X, y, 13), LOSS, fixture("sgd", net, 1.0)), "train_epoch")
+    state = student.state_dict(net)
     W0, b0 = W5.clone().requires_grad_(), B5.clone().requires_grad_()
     loss = nn.functional.cross_entropy(X @ W0.T + b0, y)
     gW, gb = torch.autograd.grad(loss, [W0, b0])
     hint = "one batch with SGD(lr=1) must move the weights by minus the gradient: zero_grad, forward, loss, " \
            "backward, step (in that order)"
-    likely = {"the weights did not change: call loss.backward() before optimizer.step()": W5,
-              "the weights moved up the gradient: minimise the loss itself, not its negative": W5 + gW}
-    close(W, W5 - gW, "the weights after train_epoch", hint, likely=likely)
-    close(b, B5 - gb, "the bias after train_epoch", hint, likely={
-        "the bias did not change: call loss.backward() before optimizer.step()": B5})
-    close(torch.tensor([value], dtype=F64), torch.tensor([loss.item()], dtype=F64), "train_epoch's result",
-          "with one batch, the result is the loss of that batch before the step", rtol=1e-5, atol=1e-6)
+    check_state(state, {"weight": W5 - gW, "bias": B5 - gb}, "the weights after train_epoch", hint, likely={
+        "the weights did not change: call loss.backward() before optimizer.step()": {"weight": W5, "bias": B5},
+        "the weights moved up the gradient: minimise the loss itself, not its negative":
+        {"weight": W5 + gW, "bias": B5 + gb}})
+    close(torch.tensor([value], dtype=F32), torch.tensor([loss.item()], dtype=F32), "train_epoch's result",
+          "with one batch, the result is the loss of that batch before the step")
 
 
 # -- evaluate --------------------------------------------------------------------------------------
+# The grader chooses the data and the labels and computes the accuracy itself, on its own copy of the model.
 def evaluation_data():
-    """11 samples (batches of 4, 4, 3) that the probe W5, B5 classifies right 4/4, 1/4 and 1/3 of."""
+    """11 samples (batches of 4, 4, 3) that the linear model W5, B5 classifies right 4/4, 1/4 and 1/3 of."""
     X = rand(11, 5, seed=251)
     predicted = (X @ W5.T + B5).argmax(dim=1)
     y = predicted.clone()
@@ -434,124 +474,145 @@ def evaluation_data():
     return X, y
 
 
+def check_accuracy(got, expected, what, hint, likely=None):
+    """An accuracy (a float from ``number``) must equal the grader's within float32's tolerance."""
+    if same_number(got, expected):
+        return
+    for message, value in (likely or {}).items():
+        if same_number(got, value):
+            fail(f"{what}: {message}")
+    fail(f"{what}: {hint}")
+
+
 @points(1, "evaluate")
 def test_evaluate_eval_mode(student, ref):
-    """evaluate puts the model in evaluation mode"""
-    X, y = evaluation_data()
-    model = probe(student, W5, B5, training=True)
-    student.evaluate(model, loader(X, y, 4))
-    seen = student.attr(model, "seen_training")
-    check(len(seen) > 0, "evaluate never ran the model on the loader's batches")
-    check(not any(seen), "the model was in training mode during evaluate: call model.eval() first")
+    """evaluate puts the model in evaluation mode: a batch-norm model given in training mode is scored with
+    its running statistics, which stay as they were"""
+    X = rand(11, 5, seed=271) + rand(5, seed=272, scale=2.0)
+    eval_net = local_model("batch_norm_classifier", W5, B5, training=False)
+    y = eval_net(X).argmax(dim=1)
+    y[[1, 4]] = (y[[1, 4]] + 1) % 3
+    net = model(student, "batch_norm_classifier", W5, B5, training=True)
+    got = number(student.evaluate(net, loader(X, y, 4)), "evaluate")
+    in_training_mode = accuracy_of(local_model("batch_norm_classifier", W5, B5), X, y, batch_size=4)
+    check_accuracy(got, accuracy_of(eval_net, X, y), "evaluate",
+                   "the accuracy differs from the model's in evaluation mode: call model.eval() first",
+                   likely={"the model was in training mode during evaluate (batch norm used each batch's "
+                           "statistics): call model.eval() first": in_training_mode})
+    check_state(student.state_dict(net), state_of(eval_net), "the model after evaluate",
+                "evaluate changed the model: in evaluation mode batch norm keeps its running statistics; "
+                "call model.eval() first and do not train")
 
 
 @points(1, "evaluate")
 def test_evaluate_no_grad(student, ref):
-    """evaluate runs the model without tracking gradients"""
+    """evaluate runs the model without tracking gradients (a model whose logits change when autograd records)"""
     X, y = evaluation_data()
-    model = probe(student, W5, B5, training=True)
-    student.evaluate(model, loader(X, y, 4))
-    seen = student.attr(model, "seen_grad_enabled")
-    check(len(seen) > 0, "evaluate never ran the model on the loader's batches")
-    check(not any(seen), "gradients were tracked during evaluate: run the model inside `with torch.no_grad():`")
+    shift = torch.tensor([0.0, 40.0, 0.0])
+    net = model(student, "grad_mode_classifier", W5, B5, shift, training=False)
+    got = number(student.evaluate(net, loader(X, y, 4)), "evaluate")
+    local = local_model("grad_mode_classifier", W5, B5, shift, training=False)
+    with torch.enable_grad():
+        tracked = float((local(X).argmax(dim=1) == y).to(F64).mean())
+    check_accuracy(got, accuracy_of(local, X, y), "evaluate",
+                   "the accuracy differs from the model's without gradient tracking: run the model inside "
+                   "`with torch.no_grad():`",
+                   likely={"gradients were tracked during evaluate: run the model inside `with torch.no_grad():`":
+                           tracked})
 
 
 @points(1, "evaluate")
 def test_evaluate_fraction_of_samples(student, ref):
     """evaluate counts correct samples over all batches (uneven last batch) and divides by the sample count"""
     X, y = evaluation_data()
-    got = float_result(student.evaluate(probe(student, W5, B5, training=True), loader(X, y, 4)), "evaluate")
-    expected = ref.evaluate(probe(ref, W5, B5, training=True), loader(X, y, 4))
-    check(abs(expected - 6 / 11) < 1e-12, "internal check: the reference's accuracy")
-    if abs(got - expected) < 1e-9:
-        return
-    if abs(got - (1 + 1 / 4 + 1 / 3) / 3) < 1e-6:
-        fail("evaluate averaged the accuracy of each batch; with a smaller last batch that is not the fraction "
-             "of samples: count the correct samples and divide by the number of samples")
-    if abs(got - 6) < 1e-6 or abs(got - 6 / 3) < 1e-6:
-        fail("evaluate must divide the number of correct samples by the number of samples (not of batches)")
-    fail("evaluate must return the fraction of all samples whose logits' argmax (along dim=1) equals the label")
+    got = number(student.evaluate(model(student, "linear", W5, B5), loader(X, y, 4)), "evaluate")
+    check_accuracy(got, accuracy_of(local_model("linear", W5, B5), X, y), "evaluate",
+                   "evaluate must return the fraction of all samples whose logits' argmax (along dim=1) equals "
+                   "the label",
+                   likely={"evaluate averaged the accuracy of each batch; with a smaller last batch that is not the "
+                           "fraction of samples: count the correct samples and divide by the number of samples":
+                           (1 + 1 / 4 + 1 / 3) / 3,
+                           "evaluate must divide the number of correct samples by the number of samples (not of "
+                           "batches)": 6 / 3,
+                           "evaluate must divide the number of correct samples by the number of samples": 6.0})
 
 
 @points(1, "evaluate")
 def test_evaluate_perfect_and_hopeless(student, ref):
-    """evaluate returns the float 1.0 for a model that is always right and 0.0 for one always wrong"""
+    """evaluate returns 1.0 for a model that is always right and 0.0 for one always wrong"""
     X = rand(13, 5, seed=261)
     predicted = (X @ W5.T + B5).argmax(dim=1)
     for y, expected in ((predicted, 1.0), ((predicted + 1) % 3, 0.0)):
-        got = float_result(student.evaluate(probe(student, W5, B5, training=False), loader(X, y, 5)), "evaluate")
-        check(got == expected, f"a model that is {'always right' if expected else 'never right'} must score "
-              f"{expected}: evaluate returns the fraction of samples classified correctly, a float in [0, 1]")
+        got = number(student.evaluate(model(student, "linear", W5, B5, training=False), loader(X, y, 5)),
+                     "evaluate")
+        check_accuracy(got, expected, "evaluate", f"a model that is {'always right' if expected else 'never right'} "
+                       "must score 1.0 or 0.0: evaluate returns the fraction of samples classified correctly, a "
+                       "float in [0, 1]")
 
 
 # -- fit -------------------------------------------------------------------------------------------
-@points(1, "fit")
-def test_fit_matches_reference(student, ref):
-    """from the same initial weights, fit gives the reference's epoch losses and weights (Adam, cross-entropy)"""
-    model, model_ref = probe(student, W5, B5, training=True), probe(ref, W5, B5, training=True)
-    got = student.fit(model, loader(X5, Y5, 4), epochs=3, lr=0.05)
-    expected = ref.fit(model_ref, loader(X5, Y5, 4), epochs=3, lr=0.05)
-    check(type(got) in (list, tuple) and len(got) == 3 and all(type(v) is float for v in got),
-          f"fit returned {describe(got)}; expected a list of 3 floats, one per epoch")
+# fit is checked against the grader's own fit of the same fixture model from the same starting state.
+FIT_HINT = "make one torch.optim.Adam(model.parameters(), lr=lr) and one nn.CrossEntropyLoss(), then call " \
+           "train_epoch once per epoch (fit's results also depend on your train_epoch)"
+
+
+def check_fit(student, X, y, batch_size, epochs, lr, arguments):
+    """Fit a linear fixture model in the worker (``fit(model, loader, **arguments)``, which should train for
+    ``epochs`` at ``lr``) and here; the losses and the weights must agree."""
+    net = model(student, "linear", W5, B5)
+    losses = losses_list(student.fit(net, loader(X, y, batch_size), **arguments), epochs, "fit")
+    args = ("linear", (W5, B5), X, y, batch_size, epochs)
+    expected_state, expected_losses = fit_by_hand(*args, lr)
     variants = {
         "this looks like plain SGD: fit uses torch.optim.Adam(model.parameters(), lr=lr)":
-            adam_by_hand(W5, B5, X5, Y5, 4, 3, 0.05, optimizer="sgd"),
+            fit_by_hand(*args, lr, optimizer="sgd"),
         "this looks like Adam with its default learning rate: pass lr=lr to torch.optim.Adam":
-            adam_by_hand(W5, B5, X5, Y5, 4, 3, 1e-3),
+            fit_by_hand(*args, 1e-3),
         "a new optimizer is made every epoch: make one Adam before the loop over epochs (its running "
-        "averages must carry over)":
-            adam_by_hand(W5, B5, X5, Y5, 4, 3, 0.05, fresh_each_epoch=True),
+        "averages must carry over)": fit_by_hand(*args, lr, fresh_each_epoch=True),
         "this looks like nn.NLLLoss on the logits: use nn.CrossEntropyLoss (it applies log_softmax itself)":
-            adam_by_hand(W5, B5, X5, Y5, 4, 3, 0.05, loss_fn=nn.functional.nll_loss)}
-    hint = "make one torch.optim.Adam(model.parameters(), lr=lr) and one nn.CrossEntropyLoss(), then call " \
-           "train_epoch once per epoch (fit's results also depend on your train_epoch)"
-    W, _ = weights_of(student, model)
-    W_ref, _ = weights_of(ref, model_ref)
-    close(torch.tensor(got, dtype=F64), torch.tensor(expected, dtype=F64), "fit's epoch losses", hint,
-          rtol=1e-4, atol=1e-6, likely={m: v[2] for m, v in variants.items()})
-    close(W, W_ref, "the weights after fit", hint, rtol=1e-4, atol=1e-6, likely={m: v[0] for m, v in variants.items()})
+            fit_by_hand(*args, lr, loss_fn=nn.functional.nll_loss)}
+    close(losses, expected_losses, "fit's epoch losses", FIT_HINT, kind="steps",
+          likely={m: v[1] for m, v in variants.items()})
+    check_state(student.state_dict(net), expected_state, "the weights after fit", FIT_HINT,
+                likely={m: v[0] for m, v in variants.items()})
+
+
+@points(1, "fit")
+def test_fit_matches_reference(student, ref):
+    """from the same initial weights, fit gives the grader's epoch losses and weights (Adam, cross-entropy)"""
+    check_fit(student, X5, Y5, 4, 3, 0.05, {"epochs": 3, "lr": 0.05})
 
 
 @points(1, "fit")
 def test_fit_returns_epoch_losses(student, ref):
-    """fit returns a list with one Python float per epoch"""
+    """fit returns one loss per epoch, each the mean batch loss of that epoch"""
     for epochs in (4, 1):
-        got = student.fit(probe(student, W5, B5, training=True), loader(X5, Y5, 4), epochs=epochs, lr=0.01)
-        if type(got) not in (list, tuple):
-            fail(f"fit returned {describe(got)}; expected a list with one loss per epoch")
-        check(len(got) == epochs, f"fit returned {len(got)} losses for {epochs} epochs; expected one per epoch")
-        for v in got:
-            check(type(v) is float, f"each epoch loss must be a Python float (what train_epoch returns); "
-                  f"found {describe(v)}")
+        check_fit(student, X5, Y5, 4, epochs, 0.01, {"epochs": epochs, "lr": 0.01})
 
 
 @points(1, "fit")
 def test_fit_defaults(student, ref):
     """fit's defaults are 100 epochs and lr = 0.01"""
-    model, model_ref = probe(student, W5, B5, training=True), probe(ref, W5, B5, training=True)
-    got = student.fit(model, loader(X5, Y5, 11))
-    expected = ref.fit(model_ref, loader(X5, Y5, 11))
-    check(type(got) in (list, tuple) and len(got) == 100,
-          f"fit(model, loader) returned {describe(got)}; expected 100 epoch losses (epochs=100 by default)")
-    W, _ = weights_of(student, model)
-    W_ref, _ = weights_of(ref, model_ref)
-    close(W, W_ref, "the weights after fit(model, loader)",
-          "by default fit trains for 100 epochs with Adam at lr=0.01", rtol=1e-4, atol=1e-5)
+    check_fit(student, X5, Y5, 11, 100, 0.01, {})
+
+
+SPIRAL_SIZES = [2, 64, 64, 3]
 
 
 @points(2, "fit")
 def test_fit_learns_spirals(student, ref):
-    """fit trains MLP(2, [64, 64], 3) on spirals to at least 95% accuracy on new spiral data"""
+    """fit trains a 2-64-64-3 ReLU network on spirals to at least 95% accuracy on new spiral data"""
     X, y = spiral(100, 3, 0.2, seed=0)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(123))
     X_test, y_test = spiral(100, 3, 0.2, seed=1)
-    model = handle(student.MLP(2, [64, 64], 3), "MLP(2, [64, 64], 3)")
-    student.fit(model, loader(X[order], y[order], 32), timeout=60)
-    logits = student.call(model, X_test)
-    if type(logits) is not torch.Tensor or logits.shape != (300, 3):
-        fail(f"after fit, your MLP(2, [64, 64], 3) returned {describe(logits)} for 300 points; expected "
-             "logits of shape (300, 3)")
-    accuracy = float((logits.argmax(dim=1) == y_test).to(F64).mean())
-    check(accuracy >= 0.95, f"after fit(MLP(2, [64, 64], 3), loader) the accuracy on new spiral data is "
-          f"{accuracy:.0%}; it should reach 95%: fit uses Adam with lr and nn.CrossEntropyLoss for `epochs` "
-          "epochs of train_epoch (this test also relies on your MLP)")
+    net = model(student, "relu_network", SPIRAL_SIZES, 0)
+    student.fit(net, loader(X[order], y[order], 32), timeout=60)
+    trained = local_model("relu_network", SPIRAL_SIZES, 0)
+    state = student.state_dict(net)
+    if type(state) is not dict or sorted(state) != sorted(trained.state_dict()):
+        fail("fit changed the structure of the model it was given: train it, do not replace its layers")
+    trained.load_state_dict(state)
+    check(accuracy_of(trained, X_test, y_test) >= 0.95,
+          "after fit, the network's accuracy on new spiral data stays below 95%: fit uses Adam with lr and "
+          "nn.CrossEntropyLoss for `epochs` epochs of train_epoch")

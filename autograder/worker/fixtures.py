@@ -1,4 +1,4 @@
-"""Objects the grader asks a worker to build: callables, loaders, optimizers, probes.
+"""Objects the grader asks a worker to build: callables, generators, loaders, optimizers, models.
 
 The grader cannot send code, only data, so anything that is not a tensor or a
 number is named here and built on the spot, identically for the student's
@@ -8,7 +8,6 @@ Nothing here is secret.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +29,14 @@ def generator(seed: int) -> torch.Generator:
 
 
 @builder
+def generator_from_state(state: torch.Tensor) -> torch.Generator:
+    """A generator in the given state (what the worker sends back for a generator, see ``Server``)."""
+    generator = torch.Generator()
+    generator.set_state(state)
+    return generator
+
+
+@builder
 def cubic_mix(c: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     """f(x) = sum(c * x**3) + tanh(sum(c * x))**2: smooth, every element coupled to every other."""
     def f(x: torch.Tensor) -> torch.Tensor:
@@ -48,6 +55,12 @@ def log_sum_exp_of(c: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
 
 
 @builder
+def transposed(x: torch.Tensor) -> torch.Tensor:
+    """``x.T``: a view whose memory is not contiguous (tensors arrive contiguous, so it is made here)."""
+    return x.T
+
+
+@builder
 def loader(x: torch.Tensor, y: torch.Tensor, batch_size: int) -> DataLoader:
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
 
@@ -62,47 +75,58 @@ def sgd(model: nn.Module, lr: float) -> torch.optim.Optimizer:
     return torch.optim.SGD(model.parameters(), lr=lr)
 
 
-class Probe(nn.Module):
-    """A linear classifier that records, at every forward call, its mode and whether grad is on."""
+def linear_layer(weight: torch.Tensor, bias: torch.Tensor) -> nn.Linear:
+    """An nn.Linear holding the given weights."""
+    layer = nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        layer.bias.copy_(bias)
+    return layer
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
+
+@builder
+def linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Module:
+    """A linear classifier: logits = x @ weight.T + bias."""
+    return linear_layer(weight, bias)
+
+
+@builder
+def batch_norm_classifier(weight: torch.Tensor, bias: torch.Tensor) -> nn.Module:
+    """BatchNorm1d, then a linear classifier: its output, its gradients and its running statistics all
+    depend on the mode (batch statistics in training mode, running statistics in evaluation mode)."""
+    return nn.Sequential(nn.BatchNorm1d(weight.shape[1]), linear_layer(weight, bias))
+
+
+class GradModeClassifier(nn.Module):
+    """A linear classifier whose logits gain ``shift`` while autograd records: it stands for a model whose
+    answers differ when gradients are tracked, so that evaluating it without ``torch.no_grad()`` (or
+    ``torch.inference_mode()``) gives other predictions."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor, shift: torch.Tensor):
         super().__init__()
-        self.linear = nn.Linear(weight.shape[1], weight.shape[0])
-        with torch.no_grad():
-            self.linear.weight.copy_(weight)
-            self.linear.bias.copy_(bias)
-        self.seen_training: list[bool] = []
-        self.seen_grad_enabled: list[bool] = []
-        self.seen_batch_sizes: list[int] = []
+        self.linear = linear_layer(weight, bias)
+        self.register_buffer("shift", shift.clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.seen_training.append(bool(self.training))
-        self.seen_grad_enabled.append(torch.is_grad_enabled())
-        self.seen_batch_sizes.append(int(x.shape[0]))
-        return self.linear(x)
+        logits = self.linear(x)
+        return logits + self.shift if torch.is_grad_enabled() else logits
 
 
 @builder
-def probe(weight: torch.Tensor, bias: torch.Tensor, training: bool = True) -> Probe:
-    model = Probe(weight, bias)
-    model.train(training)
-    return model
+def grad_mode_classifier(weight: torch.Tensor, bias: torch.Tensor, shift: torch.Tensor) -> nn.Module:
+    return GradModeClassifier(weight, bias, shift)
 
 
 @builder
-def constant_model(logits: torch.Tensor) -> nn.Module:
-    """A model whose output for a batch is a fixed row of logits per sample index in that batch."""
-    class Constant(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.offset = 0
-            self.register_buffer("logits", logits.clone())
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            out = self.logits[self.offset:self.offset + x.shape[0]]
-            self.offset = (self.offset + x.shape[0]) % len(self.logits)
-            return out
-    return Constant()
+def relu_network(sizes: list, seed: int) -> nn.Module:
+    """Linear layers of ``sizes`` with ReLU between them, initialised by PyTorch from ``seed`` (the global
+    random state is left as it was)."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for d_in, d_out in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(d_in, d_out), nn.ReLU()]
+        return nn.Sequential(*layers[:-1])
 
 
 def build(name: str, args: tuple, kwargs: dict) -> Any:
@@ -111,4 +135,4 @@ def build(name: str, args: tuple, kwargs: dict) -> Any:
     return BUILDERS[name](*args, **kwargs)
 
 
-__all__ = ["BUILDERS", "build", "math"]
+__all__ = ["BUILDERS", "build"]

@@ -152,6 +152,8 @@ class Server:
         kind = type(value)
         if value is None or kind in (bool, int, float, str, torch.Tensor):
             return value
+        if kind is torch.Generator:  # its state, as data: the grader can rebuild the same generator
+            return value.get_state()
         if kind in (list, tuple):
             return kind(self._export(v, keep) for v in value)
         if kind is dict:
