@@ -73,6 +73,8 @@ class SourceIndex:
         self._children_by_key: dict[int, dict[tuple, list[symtable.SymbolTable]]] = {}
         self.local_imports: dict[tuple[int, str], list[Target]] = {}
         self.bindings: dict[str, list[Binding]] = {}
+        self.module_imports: dict[str, list[Target]] = {}  # what imports bind each module-level name
+        self._kinds: dict[tuple[int, str], str] = {}
         self.stars: list[tuple[Target, int]] = []
         self.sites: dict[str, list[Site]] = {}
         self.escaped: set[str] = set()
@@ -86,6 +88,12 @@ class SourceIndex:
         """"global", "local" or "free": where ``name`` used in ``scope`` resolves."""
         if scope is self.tree:
             return "global"
+        key = (id(scope), name)
+        if key not in self._kinds:
+            self._kinds[key] = self._kind(scope, name)
+        return self._kinds[key]
+
+    def _kind(self, scope: ast.AST, name: str) -> str:
         tables = self.tables.get(id(scope))
         if not tables:
             return "global"  # no table matched (an unusual layout): take the module-level meaning
@@ -120,7 +128,7 @@ class SourceIndex:
 
     def imports_of(self, scope: ast.AST | None, name: str) -> list[Target]:
         if scope is None:
-            return [b.target for b in self.bindings.get(name, ()) if b.target is not None]
+            return self.module_imports.get(name, [])
         return self.local_imports.get((id(scope), name), [])
 
     def binds_at_module_level(self, name: str) -> bool:
@@ -284,6 +292,8 @@ class SourceIndex:
                 name, kind, line, node, value, target,
                 top_level_def=kind == "def" and id(node) in self._top,
                 via_global=None if where is self.tree else where, in_block=in_block))
+            if target is not None:
+                self.module_imports.setdefault(name, []).append(target)
         elif target is not None:
             self.local_imports.setdefault((id(where), name), []).append(target)
 

@@ -152,15 +152,9 @@ class _Checker:
                  for item in self.items}
         import_roots = [self.unit(("import", m), lambda m=m: Unit(m, list(self.index(m).tree.body), "", True))
                         for m in self.imported_closure()]
-        shared: Finding | None = None
-        shared_via = ""
-        own: dict[str, tuple[Finding, str] | None] = {}
-        for item in self.items:
-            own[item] = self.reach(roots[item], every=True)
-        for key in [*import_roots, *(k for keys in roots.values() for k in keys)]:
-            found = self.reach([key], every=False)
-            if found and (shared is None or _order(found[0], self.module) < _order(shared, self.module)):
-                shared, shared_via = found
+        own = {item: self.reach(roots[item], every=True) for item in self.items}
+        found = self.reach([*import_roots, *(k for keys in roots.values() for k in keys)], every=False)
+        shared, shared_via = found if found else (None, "")
         out = []
         for item in self.items:
             candidates = [(f, via, f.kind) for f, via in self.binding_findings(item, index)]
@@ -177,7 +171,8 @@ class _Checker:
     def reach(self, roots: list[tuple], every: bool) -> tuple[Finding, str] | None:
         """The first finding in everything reachable from ``roots`` (every kind, or only costs_all)."""
         best: tuple[Finding, str] | None = None
-        seen, queue = set(roots), deque(roots)
+        seen, queue = set(roots), deque(dict.fromkeys(roots))
+        followed: set[tuple] = set()  # each name is resolved once per walk: linear, however often it is used
         while queue:
             key = queue.popleft()
             scanned = self.scan(key)
@@ -185,6 +180,9 @@ class _Checker:
                 if finding is not None and (best is None or _order(finding, self.module) < _order(best[0], self.module)):
                     best = (finding, self.units[key].label)
             for edge in scanned.edges:
+                if edge in followed:
+                    continue
+                followed.add(edge)
                 for target in self.resolve(edge):
                     if target not in seen:
                         seen.add(target)
@@ -443,7 +441,7 @@ class _Scan:
                 continue
             children = self.visit(node)
             stack.extend(reversed(children))
-        return Scanned(self.best_item, self.best_all, self.edges)
+        return Scanned(self.best_item, self.best_all, list(dict.fromkeys(self.edges)))
 
     # ---- findings -----------------------------------------------------------------------------
     def found(self, kind: str, call: str, line: int, costs_all: bool) -> None:
