@@ -339,3 +339,76 @@ def relu(z):
     # the same name imported ready-made from its own assignment is still the kit's
     source, provided = notebook_source("backprop", ("from activations import relu",))
     assert find_violations({"backprop": source}, "backprop", provided=provided) == []
+
+
+# ---- further cases, by the function they must cost -----------------------------------------------
+
+RELU = "    return z.clamp(min=0)"
+DECIDED = {  # name: (edit of the reference activations.py, the item(s) that must lose, or None: no finding)
+    "local_import_alias": (lambda s: s.replace(RELU, "    import torch as T\n    return T.relu(z)"), "relu"),
+    "closure_over_a_local_import": (lambda s: s + '''
+def _outer():
+    import torch.nn.functional as F
+    def inner(z):
+        return F.relu(z)
+    return inner
+_impl = _outer()
+def relu_derivative(z):
+    return (_impl(z) > 0).to(z.dtype)
+''', "relu_derivative"),
+    "torch_function_override": (lambda s: s + '''
+class _T(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return torch.sigmoid(args[0])
+def relu_derivative(z):
+    return torch.exp(z.as_subclass(_T))
+''', "relu_derivative"),
+    "reduce_over_getattr": (lambda s: s.replace(
+        RELU, "    import functools\n    return functools.reduce(getattr, ['relu'], torch)(z)"), "relu"),
+    "attribute_stored_on_a_graded_function": (
+        lambda s: s + "\nsetattr(relu, 'impl', torch.relu)\ndef relu_derivative(z):\n    return relu.impl(z)\n",
+        "relu_derivative"),
+    "exception_frame": (lambda s: s.replace(RELU, '''    try:
+        1 / 0
+    except Exception as e:
+        return e.__traceback__.tb_frame.f_globals["torch"].relu(z)'''), "relu"),
+    "torch_sys_way_out": (lambda s: s.replace(RELU, "    return torch.sys.modules['torch'].relu(z)"), "relu"),
+    "typing_sys_way_out": (lambda s: s.replace(
+        RELU, "    import typing\n    return typing.sys.modules['torch'].relu(z)"), "relu"),
+    "rebound_torch": (lambda s: s + "\nclass _Fake:\n    exp = staticmethod(torch.sigmoid)\n"
+                                    "    abs = staticmethod(torch.abs)\n    where = staticmethod(torch.where)\n"
+                                    "torch = _Fake()\n", {"sigmoid", "tanh", "softmax"}),  # all that use torch
+    "no_grad_block_is_fine": (lambda s: s.replace(RELU, "    with torch.no_grad():\n        return z.clamp(min=0)"),
+                              None),
+    "finfo_and_testing_are_fine": (lambda s: s.replace(
+        RELU, "    torch.testing.assert_close(z, z)\n    return z.clamp(min=torch.finfo(z.dtype).tiny * 0)"), None),
+    "dataclass_helper_is_fine": (lambda s: s.replace(
+        "def relu(z: Tensor) -> Tensor:",
+        "from dataclasses import dataclass\n@dataclass\nclass _C:\n    lo: float = 0.0\n\ndef relu(z: Tensor) -> Tensor:"
+    ).replace(RELU, "    return z.clamp(min=_C().lo)"), None),
+    "a_conditional_import_used_nowhere_is_fine": (lambda s: s.replace(
+        "import torch\n", "import torch\nif False:\n    import torch.nn.functional as F\n", 1), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DECIDED))
+def test_decided_cases(name):
+    edit, item = DECIDED[name]
+    violations = {v.item: v for v in find_violations({"activations": edit(reference("activations"))},
+                                                     "activations") if v.kind != "rebinds_others"}
+    expected = item if isinstance(item, set) else {item} if item else set()
+    assert set(violations) == expected, violations
+
+
+def test_a_siblings_module_getattr_is_traced():
+    activations = reference("activations").replace(RELU, "    import mlp\n    return mlp.anything(z)")
+    mlp = reference("mlp") + "\ndef __getattr__(name):\n    import torch\n    return getattr(torch, 're' + 'lu')\n"
+    assert set(found("activations", activations, mlp=mlp)) == {"relu"}
+
+
+def test_something_stored_on_a_provided_name_is_traced():
+    source, provided = notebook_source("backprop", ("relu.impl = torch.relu",))
+    source = source.replace("h = act(z) if i < len(params) - 1 else z", "h = relu.impl(z) if i < len(params) - 1 else z")
+    violations = {v.item for v in find_violations({"backprop": source}, "backprop", provided=provided)}
+    assert violations == {"backward"}

@@ -294,7 +294,7 @@ class _Checker:
             return []
         bindings = index.bindings.get(name, [])
         if module == self.module and name in self.provided and self.setup_only(bindings):
-            return []
+            return self.site_units(module, name)  # the kit's own, unless something is stored on it
         keys = []
         for b in bindings:
             key = ("binding", module, id(b))
