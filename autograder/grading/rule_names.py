@@ -56,7 +56,7 @@ INTROSPECTION_MODULES = frozenset({
     "weakref", "atexit", "traceback", "linecache", "string", "annotationlib", "ast", "dill", "cloudpickle"})
 # Plain facts about the interpreter that reach nothing (sys.float_info.epsilon for a tolerance).
 HARMLESS_SYS = frozenset({"float_info", "maxsize", "version", "version_info", "platform", "path", "argv",
-                          "stdout", "stderr", "byteorder", "int_info"})
+                          "stdout", "stderr", "byteorder", "int_info", "exit"})
 
 # Builtins that look names up or run code: `getattr(x, "const")` is read as `x.const`.
 REBINDING_BUILTINS = frozenset({"eval", "exec", "compile", "globals", "locals", "vars", "__import__",

@@ -55,8 +55,9 @@ class Violation:
         where = f" (in `{self.via}`, {place})" if self.via else f" ({place})"
         item, call = self.item, self.call
         if self.kind == "forbidden":
+            own = " (if it is a method of your own class, give it another name)" if call.startswith(".") else ""
             return (f"`{item}` uses `{call}`{where}, which assignment {assignment} does not allow: it is "
-                    "\"from scratch\", so write it with tensor arithmetic (exp, log, sum, max, @, ...)")
+                    f"\"from scratch\", so write it with tensor arithmetic (exp, log, sum, max, @, ...){own}")
         if self.kind == "module":
             return (f"`{item}` uses `{call}`{where}, which assignment {assignment} does not allow: it is "
                     "\"from scratch\", so use only torch's tensor arithmetic, math, numpy and your own modules")
@@ -630,8 +631,9 @@ class _Scan:
             return
         full = [*path, *attrs]
         dotted = ".".join(full)
-        if storing:
-            if not (root == "torch" and len(full) > 2 and full[1] == "backends"):
+        if storing:  # settings of torch.backends, and other libraries' own options, change nothing here
+            if root == "torch" and not (len(full) > 2 and full[1] == "backends") or \
+                    names.allowed_module(root) or root in names.INTROSPECTION_MODULES:
                 self.found("monkeypatch", dotted, line, True)
             return
         if root == "torch":
