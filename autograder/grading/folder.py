@@ -42,8 +42,8 @@ def scan(folder: Path) -> Scan:
     """Notebooks in the folder and its direct subfolders (nbgrader's <assignment>/ level)."""
     found = Scan()
     for entry in entries(folder):
-        if entry.is_symlink():
-            if entry.name.endswith(".ipynb") or is_dir_behind_link(entry):
+        if entry.is_symlink():  # a linked .py is the module's own message (see read_module)
+            if entry.name.endswith(".ipynb") or is_dir_behind_link(entry) or not entry.name.endswith(".py"):
                 found.links.append(Path(entry.path))
         elif entry.is_dir(follow_symlinks=False) and entry.name != CHECKPOINTS:
             for inner in entries(Path(entry.path)):

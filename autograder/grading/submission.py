@@ -54,6 +54,10 @@ def read_one(folder: Path, module: str, names: list[str], notebooks: NotebookRea
         file = read_module(folder, module, names)
         if file.status == "missing":
             file = read_notebook(notebooks, module) or file
+        if file.status == "missing" and notebooks.scan.notebooks:
+            assignment = BY_MODULE[module]
+            file.message += (f", and none of the submission's notebooks is assignment {assignment.folder}'s "
+                             f"(expected `{assignment.folder}/{assignment.notebook}`)")
         if file.status == "missing" and notebooks.scan.links:
             file.message += f" ({links_note(folder, notebooks.scan.links)})"
         return file
