@@ -125,9 +125,9 @@ def find_violations(sources: dict[str, str], module: str, *, provided: frozenset
         return []
     try:
         return _Checker(sources, module, provided).run()
-    except (RecursionError, MemoryError, ValueError, SyntaxError) as exc:
+    except Exception as exc:  # noqa: BLE001 - any source Python can parse gets a verdict, never a crash
         reason = "it is nested too deeply" if isinstance(exc, (RecursionError, MemoryError)) else \
-            f"Python could not analyse it: {type(exc).__name__}"
+            f"it could not be analysed: {type(exc).__name__}"
         return [Violation(item, reason, getattr(exc, "lineno", 0) or 1, module, "", "unchecked")
                 for item in assignment.items]
 
@@ -235,7 +235,7 @@ class _Checker:
                 try:
                     self.indexes[module] = SourceIndex(module, self.sources[module]) \
                         if module in self.sources else None
-                except (RecursionError, MemoryError, ValueError, SyntaxError):
+                except Exception:  # noqa: BLE001
                     self.indexes[module] = None  # fails to import at run time, or is reported on its own
         return self.indexes[module]
 
@@ -363,10 +363,13 @@ class _Checker:
 
 
 def _has_torch_attr(module: str, name: str) -> bool:
-    obj = importlib.import_module("torch")
-    for part in module.split(".")[1:]:
-        obj = getattr(obj, part, None)
-    return obj is not None and hasattr(obj, name) and not name.startswith("_")
+    try:
+        obj = importlib.import_module("torch")
+        for part in module.split(".")[1:]:
+            obj = getattr(obj, part, None)
+        return obj is not None and hasattr(obj, name) and not name.startswith("_")
+    except Exception:  # noqa: BLE001 - a torch attribute that fails to load binds nothing
+        return False
 
 
 def _body(node: ast.AST) -> list[ast.AST]:
@@ -391,20 +394,23 @@ def _chain(node: ast.AST) -> tuple[list[str], ast.AST]:
 
 def _describe(node: ast.AST) -> str:
     """A short text for a piece of code, built from the tree (never from the source text)."""
-    if isinstance(node, ast.Call):
-        return f"{_describe(node.func)}(...)"
-    attrs, root = _chain(node)
+    called = isinstance(node, ast.Call)
+    attrs, root = _chain(node.func if called else node)
     if isinstance(root, ast.Name):
-        return ".".join((root.id, *attrs))
-    if isinstance(root, ast.Call):
-        return ".".join((_describe(root), *attrs))
-    return ".".join(("...", *attrs)) if attrs else "..."
+        text = ".".join((root.id, *attrs))
+    elif isinstance(root, ast.Call):
+        attrs_inner, inner = _chain(root.func)
+        text = ".".join((*([inner.id] if isinstance(inner, ast.Name) else ["..."]), *attrs_inner)) + "(...)"
+        text = ".".join((text, *attrs))
+    else:
+        text = ".".join(("...", *attrs)) if attrs else "..."
+    return f"{text}(...)" if called else text
 
 
 def _describe_binding(b: Binding) -> str:
     value = _describe(b.value[0]) if b.value else "..."
     text = {
-        "def": f"def {b.name}" + (f" inside an `{b.in_block}` block" if b.in_block else ""),
+        "def": f"def {b.name}" + (f" (inside an {b.in_block} block)" if b.in_block else ""),
         "async def": f"async def {b.name}",
         "class": f"class {b.name}",
         "assign": f"{b.name} = {value}", "annassign": f"{b.name}: ... = {value}",
@@ -417,7 +423,7 @@ def _describe_binding(b: Binding) -> str:
                 else f"import {b.target.module}") + (f" as {b.name}" if b.name != (b.target.name or b.target.module)
                                                      else "")
     if b.via_global is not None:
-        text += f" (through `global {b.name}` in `{getattr(b.via_global, 'name', 'a function')}`)"
+        text += f" (through global {b.name} in {getattr(b.via_global, 'name', 'a function')})"
     return text
 
 
