@@ -412,3 +412,13 @@ def test_something_stored_on_a_provided_name_is_traced():
     source = source.replace("h = act(z) if i < len(params) - 1 else z", "h = relu.impl(z) if i < len(params) - 1 else z")
     violations = {v.item for v in find_violations({"backprop": source}, "backprop", provided=provided)}
     assert violations == {"backward"}
+
+
+def test_notebook_messages_name_the_cell():
+    from autograder.grading.notebooks import join_cells
+    from autograder.grading.rules import notebook_locator
+    cells = ["import torch", "z = torch.ones(3)\nprint(z)", "def relu(z):\n    return torch.relu(z)"]
+    labels = ["the setup cell", "cell 2", "the answer cell of `relu`"]
+    violation = {v.item: v for v in find_violations({"activations": join_cells(cells)}, "activations")}["relu"]
+    text = violation.message("02", notebook_locator(cells, labels))
+    assert "the answer cell of `relu`, line 2" in text and "torch.relu" in text

@@ -24,9 +24,11 @@ from __future__ import annotations
 import ast
 import importlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from autograder.grading import rule_names as names
+from autograder.grading.notebooks import cell_at_line
 from autograder.grading.rule_index import Binding, SourceIndex, Target
 from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES
 
@@ -48,10 +50,13 @@ class Violation:
     kind: str = "forbidden"  # forbidden, module, lookup, dynamic, module_value, monkeypatch, binding,
     #                          decorator, rebinds_others, unchecked
 
-    def message(self, assignment: str) -> str:
+    def message(self, assignment: str, locate: Callable[[int], str] | None = None) -> str:
+        """The student's message; ``locate`` names a line of a notebook (see ``notebook_locator``)."""
         graded = next((a.module for a in ASSIGNMENTS if a.folder.startswith(assignment)), "")
-        place = f"line {self.line}" + (f" of your `{self.module}.py`" if self.module and self.module != graded
-                                       else "")
+        if self.module and self.module != graded:
+            place = f"line {self.line} of your `{self.module}.py`"
+        else:
+            place = locate(self.line) if locate is not None else f"line {self.line}"
         where = f" (in `{self.via}`, {place})" if self.via else f" ({place})"
         item, call = self.item, self.call
         if self.kind == "forbidden":
@@ -87,6 +92,15 @@ class Violation:
                     "code, for example by splitting very deeply nested expressions")
         return (f"`{item}` uses `{call}`{where}, which hides from the grader what your code calls or "
                 "changes; write the call out by name instead (for example `torch.exp(z)`)")
+
+
+def notebook_locator(cells: list[str], labels: list[str]) -> Callable[[int], str]:
+    """Lines of a notebook's joined cells, named as the student sees them: "cell 7 (`...`), line 3"."""
+    def locate(line: int) -> str:
+        index, within = cell_at_line(cells, line)
+        label = labels[index] if 0 <= index < len(labels) else f"cell {index + 1}"
+        return f"{label}, line {within}"
+    return locate
 
 
 @dataclass(frozen=True)
