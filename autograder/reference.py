@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from autograder.session import LocalTransport, Session
+from autograder.support import ready_made_sources
 from autograder.syllabus import SOLUTIONS
-from autograder.worker.loader import load_file, support_modules
 from autograder.worker.server import Server
+from autograder.worker.siblings import GradedImports
 
 _LOADED: dict[str, Session] = {}
 
 
 def reference(module: str) -> Session:
-    """The reference ``module``, with its sibling imports answered by the ready-made versions,
-    exactly as a student's module is loaded in a worker. Its answers are cached, so across a batch
-    each expected value is computed once."""
+    """The reference ``module``, with its sibling imports answered by the ready-made versions of
+    the earlier modules, as a student's module is loaded in a worker (the solutions import only
+    graded names from their siblings). Its answers are cached, so across a batch each expected
+    value is computed once."""
     if module not in _LOADED:
         path = SOLUTIONS / f"{module}.py"
-        loaded = load_file(path, module, support_modules(exclude=module))
+        imports = GradedImports(module, {module: path.read_text(encoding="utf-8")}, ready_made_sources(module),
+                                folder=str(SOLUTIONS))
+        with imports.installed():
+            loaded = imports.load()
         _LOADED[module] = Session(LocalTransport(Server(loaded, str(path)), cache=True), module)
     return _LOADED[module]
 

@@ -1,9 +1,9 @@
 """Where student code runs: a bubblewrap sandbox, or (without one) a limited plain process.
 
 The sandbox sees only the Python runtime with its libraries and the worker's
-own package (``autograder/worker`` and ``autograder/support``, which hold
-nothing secret), read-only: a student's module arrives as data, never as a
-file. It has no network, its own process tree (everything in it dies with it),
+own package (``autograder/worker``, which holds nothing secret), read-only: a
+student's modules, and the ready-made versions of the earlier ones, arrive as
+data, never as files. It has no network, its own process tree (everything in it dies with it),
 a small private /tmp, and a clean environment. Inside, each forked worker drops
 to an unprivileged user of its own and sets resource limits before the
 student's module is imported.
@@ -141,8 +141,7 @@ def sandbox_command(command: list[str], bwrap: str) -> list[str]:
     for path in runtime_paths():
         args += ["--ro-bind", path, path]
     args += ["--ro-bind", f"{package}/__init__.py", f"{package}/__init__.py",
-             "--ro-bind", f"{package}/worker", f"{package}/worker",
-             "--ro-bind", f"{package}/support", f"{package}/support"]
+             "--ro-bind", f"{package}/worker", f"{package}/worker"]
     args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL",
              "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--"]
     return args + command

@@ -2,9 +2,10 @@
 
 ``ForkedTransport`` asks a warm template (see ``worker/template.py``), started
 once per grader process inside the sandbox, to fork a fresh worker for each
-module: start-up costs (Python, ``import torch``, the ready-made modules) are
-paid once per grader, not once per submission. The grader gets a socket to
-the worker and the worker's output.
+module: start-up costs (Python, ``import torch``) are paid once per grader, not
+once per submission. The grader gets a socket to the worker and the worker's
+output, and sends the worker its ``LoadRequest`` on that socket: the template
+never sees a student's sources.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import struct
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -96,27 +98,48 @@ def death_message(code: int | None, limits: Limits, when: str) -> str:
     return f"your code ended the Python process (exit code {code}){when}"
 
 
-class ForkedTransport:
-    """A worker for one module, forked from the warm template and given the module's source as
-    text; started on demand, and again after a crash or a time-out."""
+@dataclass(frozen=True)
+class LoadRequest:
+    """What a worker needs to load one module (see ``worker/loader.py``), as it travels."""
+    module: str  # the module under test
+    sources: dict[str, str] = field(default_factory=dict)  # the student's own .py modules, by name
+    ready_made: dict[str, str] = field(default_factory=dict)  # ready-made versions of earlier modules
+    cells: list[str] | None = None  # the module under test is a notebook: its code cells
+    unusable: dict[str, str] = field(default_factory=dict)  # student's modules that could not be used: why
 
-    def __init__(self, source: str, module: str, limits: Limits = Limits(), server: "ForkServer | None" = None,
+    @property
+    def filename(self) -> str:
+        return f"/submission/{self.module}.py"
+
+    def message(self) -> dict:
+        return {"op": "load", "module": self.module,
+                "sources": {k: text_as_bytes(v) for k, v in self.sources.items()},
+                "ready_made": {k: text_as_bytes(v) for k, v in self.ready_made.items()},
+                "cells": None if self.cells is None else [text_as_bytes(c) for c in self.cells],
+                "unusable": dict(self.unusable)}
+
+
+class ForkedTransport:
+    """A worker for one module, forked from the warm template and then sent its ``LoadRequest``;
+    started on demand, and again after a crash or a time-out."""
+
+    def __init__(self, load: LoadRequest, limits: Limits = Limits(), server: "ForkServer | None" = None,
                  uid: int = 0):
-        self.source = source
-        self.module = module
+        self.load = load
+        self.module = load.module
         self.limits = limits
         self.server = server or fork_server()
         # without a sandbox the template runs as the grader's own user: no user of its own to drop to
-        self.uid = 0 if self.server.bwrap is None else (uid or worker_uid(module))
+        self.uid = 0 if self.server.bwrap is None else (uid or worker_uid(self.module))
         self.child: int | None = None
         self.sock: socket.socket | None = None
         self.output = OutputKeeper()
         self.import_error: StudentError | None = None
+        self.cell_errors: list[dict] = []  # a notebook's cells that raised, as the worker reported them
         self.starts = 0
 
     def _spawn(self) -> tuple[socket.socket, Any]:
-        self.child, sock, stream = self.server.spawn(self.module, self.source, f"/submission/{self.module}.py",
-                                                     self.uid, self.limits)
+        self.child, sock, stream = self.server.spawn(self.uid, self.limits)
         return sock, stream
 
     def _stop(self) -> int | None:
@@ -132,16 +155,29 @@ class ForkedTransport:
         self.wait_ready(timeout)
 
     def launch(self) -> None:
+        """Fork the worker and send it its load request (it loads while the grader goes on)."""
         self.starts += 1
         self.sock, stream = self._spawn()
         self.output.follow(stream)
+        try:
+            self.sock.settimeout(60.0)
+            write_message(self.sock, encode(self.load.message()))
+        except OSError:
+            self._close_socket()  # the worker died at once: wait_ready says how
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        if self.sock is None:
+            raise WorkerFailure(self._finish("before it could load your module"))
         hello = self._receive(timeout, "while importing your module")
         if not hello.get("ok"):
             error = hello.get("error", {})
+            error = error if type(error) is dict else {}
             self.import_error = StudentError(str(error.get("type")), str(error.get("message")),
                                              str(error.get("where", "")))
+            return
+        value = hello.get("value")
+        cells = value.get("cells") if type(value) is dict else None
+        self.cell_errors = [c for c in cells if type(c) is dict] if type(cells) is list else []
 
     def roundtrip(self, data: bytes, timeout: float) -> bytes:
         if self.sock is None or self.child is None:
@@ -249,11 +285,11 @@ class ForkServer:
             body += chunk
         return decode(body), fds
 
-    def spawn(self, module: str, source: str, filename: str, uid: int, limits: Limits
-              ) -> tuple[int, socket.socket, Any]:
+    def spawn(self, uid: int, limits: Limits) -> tuple[int, socket.socket, Any]:
+        """A fresh worker: only its user and limits pass through the template (the grader then
+        sends the worker its sources itself, see ``ForkedTransport.launch``)."""
         with self.lock:
-            reply, fds = self._ask({"op": "spawn", "module": module, "source": text_as_bytes(source),
-                                    "filename": filename, "uid": uid, "limits": limits.worker_limits()})
+            reply, fds = self._ask({"op": "spawn", "uid": uid, "limits": limits.worker_limits()})
         if not reply.get("ok") or len(fds) != 2:
             for fd in fds:
                 os.close(fd)

@@ -4,6 +4,7 @@ on the stubs; the check command gives a per-function summary."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -16,6 +17,8 @@ def student_folder(tmp_path, modules_dir):
     (folder / "tests").mkdir(parents=True)
     for name in ("check.py", "pytest.ini"):
         (folder / name).write_text((EXERCISES / name).read_text())
+    if (EXERCISES / "_kit").is_dir():  # the grader's import rule and the ready-made modules, for check.py
+        shutil.copytree(EXERCISES / "_kit", folder / "_kit")
     for module in MODULES:
         (folder / f"{module}.py").write_text((modules_dir / f"{module}.py").read_text())
         (folder / "tests" / f"test_{module}.py").write_text((EXERCISES / "tests" / f"test_{module}.py").read_text())

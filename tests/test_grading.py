@@ -198,3 +198,77 @@ def test_an_interrupted_batch_finishes_the_rest_without_regrading(tmp_path, subm
     subprocess.run([*command], capture_output=True, timeout=600, check=True)
     assert (out / "s0" / "results.json").stat().st_mtime_ns != after["s0"]
     assert (out / "s1" / "results.json").stat().st_mtime_ns == after["s1"]
+
+
+MEMORY_SCAN = '''
+import ctypes
+import hashlib
+
+
+def scan(prefix, digest, length):
+    """Whether this process's writable memory holds `prefix` followed by the `length` bytes whose
+    sha256 is `digest` (so the text searched for is never whole in the code that searches)."""
+    try:
+        ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: our own /proc/self/mem readable
+    except Exception:
+        pass
+    needle, scanned = prefix.encode(), 0
+    with open("/proc/self/maps") as maps:
+        regions = [line.split() for line in maps]
+    with open("/proc/self/mem", "rb", 0) as mem:
+        for fields in regions:
+            if len(fields) < 2 or not fields[1].startswith("rw"):
+                continue
+            start, end = (int(v, 16) for v in fields[0].split("-"))
+            for offset in range(start, end, 1 << 24):
+                try:
+                    mem.seek(offset)
+                    chunk = mem.read(min(end - offset, (1 << 24) + 4096))
+                except (OSError, OverflowError, ValueError):
+                    continue
+                scanned += len(chunk)
+                at = chunk.find(needle)
+                while at >= 0:
+                    tail = chunk[at + len(needle):at + len(needle) + length]
+                    if hashlib.sha256(tail).hexdigest() == digest:
+                        return [True, scanned]
+                    at = chunk.find(needle, at + 1)
+    return [False, scanned]
+'''
+
+
+def test_a_worker_holds_no_bytes_of_an_earlier_students_submission(submission):
+    """Issue 11: a worker forked after another student was graded (same template) scans its own
+    memory for that student's marker and finds nothing; it does find its own (the scan works)."""
+    import hashlib
+    import secrets
+
+    from autograder.session import Session
+    from autograder.support import ready_made_sources
+    from autograder.workers import ForkedTransport, LoadRequest, fork_server
+
+    def marker() -> tuple[str, str]:
+        return "dlkitscan" + secrets.token_hex(4), secrets.token_hex(16)
+
+    (x_prefix, x_secret), (y_prefix, y_secret) = marker(), marker()
+    earlier = submission("x", activations=(SOLUTIONS / "activations.py").read_text()
+                         + f"\n# {x_prefix}{x_secret}\nMARKER = '{x_prefix}{x_secret}'\n")
+    assert grade_submission(earlier, modules=("activations",)).score() > 0
+    later = MEMORY_SCAN + f"\nOWN_MARKER = '{y_prefix}{y_secret}'\n"
+    transport = ForkedTransport(LoadRequest("activations", sources={"activations": later},
+                                            ready_made=ready_made_sources("activations")), server=fork_server())
+    session = Session(transport, "activations")
+    try:
+        transport.start()
+        assert transport.import_error is None, transport.import_error
+
+        def found(prefix: str, secret: str) -> bool:
+            hit, scanned = session.call("scan", prefix, hashlib.sha256(secret.encode()).hexdigest(), len(secret),
+                                        timeout=120)
+            assert scanned > 10 * 2**20, "the worker could not read its own memory"
+            return hit
+
+        assert found(y_prefix, y_secret), "the scan cannot even find the worker's own marker"
+        assert not found(x_prefix, x_secret), "an earlier student's source is in a later worker's memory"
+    finally:
+        session.close()

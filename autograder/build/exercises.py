@@ -1,4 +1,9 @@
-"""Build exercises/: stubbed modules, the public checks, the check command and the student README."""
+"""Build exercises/: stubbed modules, the public checks, the check command and the student README.
+
+``_kit/`` holds what ``check.py`` needs to import each module as the grader does: the grader's
+own import rule (``autograder/worker/siblings.py``) and the ready-made versions of the graded
+modules (``autograder/support/``), copied unchanged.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ from pathlib import Path
 from autograder.build.code import stub_source
 from autograder.syllabus import EXERCISES, MODULES, SOLUTIONS
 
-PUBLIC = Path(__file__).resolve().parent.parent / "public"
+PACKAGE = Path(__file__).resolve().parent.parent
+PUBLIC = PACKAGE / "public"
+SUPPORT = PACKAGE / "support"
+SIBLINGS = PACKAGE / "worker" / "siblings.py"
 
 
 def exercise_files() -> dict[Path, str]:
@@ -16,4 +24,13 @@ def exercise_files() -> dict[Path, str]:
         files[EXERCISES / "tests" / f"test_{m}.py"] = (PUBLIC / f"test_{m}.py").read_text()
     for name in ("check.py", "pytest.ini", "README.md"):
         files[EXERCISES / name] = (PUBLIC / name).read_text()
+    return files | kit_files()
+
+
+def kit_files() -> dict[Path, str]:
+    """``_kit/siblings.py`` and ``_kit/ready_made/<module>.py``, as the grader's worker uses them."""
+    files = {EXERCISES / "_kit" / "siblings.py": SIBLINGS.read_text()}
+    for m in MODULES:
+        if (SUPPORT / f"{m}.py").is_file():
+            files[EXERCISES / "_kit" / "ready_made" / f"{m}.py"] = (SUPPORT / f"{m}.py").read_text()
     return files

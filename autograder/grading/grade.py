@@ -17,8 +17,9 @@ from autograder.reference import forget_objects
 from autograder.sandbox import Limits
 from autograder.session import Session
 from autograder.suites import SUITES, TestInfo, suite_path, tests_of
+from autograder.support import ready_made_sources
 from autograder.syllabus import BY_MODULE, MODULES
-from autograder.workers import ForkedTransport, WorkerFailure
+from autograder.workers import ForkedTransport, LoadRequest, WorkerFailure
 
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--assert=plain",
                "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES)]
@@ -52,8 +53,8 @@ def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
     started = time.monotonic()
     files = files or read_submission(folder)
     result = SubmissionResult(student=folder.name)
-    result.notes = {m: files[m].notes for m in modules if files[m].notes}
-    sessions, blocked = start_sessions(files, modules, result.module_messages, limits)
+    result.notes = {m: list(files[m].notes) for m in modules if files[m].notes}
+    sessions, blocked = start_sessions(files, modules, result.module_messages, limits, result.notes)
     try:
         outcomes = run_suites(sessions, blocked)
     finally:
@@ -73,11 +74,13 @@ def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
 
 
 def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
-                   messages: dict[str, str], limits: Limits = Limits()
+                   messages: dict[str, str], limits: Limits = Limits(),
+                   notes: dict[str, list[str]] | None = None
                    ) -> tuple[dict[str, Session], dict[tuple[str, str], str]]:
     """Start a worker per usable module (all at once), and find "from scratch" violations.
 
-    A worker receives its module's source as data: it never sees the submission's folder."""
+    A worker receives its sources as data (``load_request``): it never sees the submission's
+    folder. A notebook's cells that raised become ``notes``."""
     transports: dict[str, ForkedTransport] = {}
     blocked: dict[tuple[str, str], str] = {}
     for module in modules:
@@ -86,12 +89,14 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
             messages[module] = file.message
             continue
         assignment = BY_MODULE[module]
-        if assignment.from_scratch:
-            for violation in find_violations(file.source, assignment.items, file.provided):
+        if assignment.from_scratch:  # the rule sees the sources the worker loads (see load_request)
+            sources = {module: file.source} if file.cells is not None else \
+                {m: f.source for m, f in files.items() if f.status == "ok" and f.cells is None}
+            for violation in find_violations(sources, module, provided=file.provided):
                 blocked[(module, violation.item)] = violation.message(assignment.folder[:2])
         for item, problem in file.problems.items():
             blocked[(module, item)] = problem
-        transports[module] = ForkedTransport(file.source, module, limits=limits)
+        transports[module] = ForkedTransport(load_request(files, module), limits=limits)
         transports[module].launch()
     sessions = {}
     for module, transport in transports.items():
@@ -110,7 +115,38 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
             transport.close()
             continue
         sessions[module] = Session(transport, module, limits)
+        if transport.cell_errors and notes is not None:
+            notes.setdefault(module, []).extend(cell_notes(files[module], transport.cell_errors))
     return sessions, blocked
+
+
+def load_request(files: dict[str, ModuleFile], module: str) -> LoadRequest:
+    """What the worker of ``module`` loads: the module itself, the student's other usable ``.py``
+    modules (what it imports from them is the student's own), and the ready-made versions of the
+    earlier modules (their graded names replace the student's). A notebook is graded on its own:
+    its cells, and no other module of the student's."""
+    file = files[module]
+    ready_made = ready_made_sources(module)
+    if file.cells is not None:
+        return LoadRequest(module, ready_made=ready_made, cells=list(file.cells))
+    own = {m: f.source for m, f in files.items() if f.status == "ok" and f.cells is None}
+    unusable = {m: f.message for m, f in files.items() if f.status == "rejected" and f.cells is None}
+    return LoadRequest(module, sources=own, ready_made=ready_made, unusable=unusable)
+
+
+def cell_notes(file: ModuleFile, errors: list[dict]) -> list[str]:
+    """``cell 7 (`x = y`) raised NameError: name 'y' is not defined (line 3)``, as Jupyter would show it."""
+    notes = []
+    for error in errors:
+        index = error.get("cell")
+        if type(index) is not int or not 0 <= index < len(file.cells or []):
+            continue
+        label = file.cell_labels[index] if index < len(file.cell_labels) else f"cell {index + 1}"
+        kind, message, line = str(error.get("type", "")), str(error.get("message", "")), error.get("line")
+        where = f" (line {line})" if type(line) is int else ""
+        notes.append(f"{label} raised {kind}{': ' + message if message else ''}{where}; "
+                     "the cells after it still ran, as in Jupyter")
+    return notes
 
 
 def run_suites(sessions: dict[str, Session], blocked: dict[tuple[str, str], str]) -> dict:

@@ -1,58 +1,74 @@
-"""Load a graded module from a file, with its sibling imports answered by chosen modules."""
+"""In a forked worker: the grader's load request, as plain data, becomes the module under test.
+
+The request arrives on the worker's own socket after the fork, so the template it was forked
+from never holds a student's bytes. It carries (see ``workers.LoadRequest``, which builds it):
+
+- ``module``: the module under test;
+- ``sources``: the student's own ``.py`` modules, by module name, as UTF-8 bytes;
+- ``ready_made``: the ready-made versions of the modules earlier than ``module``, as UTF-8 bytes;
+- ``cells``: a notebook's code cells (UTF-8 bytes each), or None for a ``.py`` module;
+- ``unusable``: why a student's module could not be used, by module name.
+
+How the siblings resolve is ``siblings.GradedImports``'s rule; nothing else of the kit is
+importable from here.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
-import sys
 import types
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
-SUPPORT = Path(__file__).resolve().parent.parent / "support"
-GRADED = ("perceptron", "activations", "mlp", "losses", "backprop", "training", "torch_mlp")
+import torch
+
+from autograder.worker.protocol import ProtocolError
+from autograder.worker.siblings import GRADED as GRADED_NAMES
+from autograder.worker.siblings import ORDER, GradedImports
+
+GRADED = ORDER  # the graded modules, in course order
+FOLDER = "/submission"  # where the student's files seem to be, in tracebacks (they are not there)
 
 
-@contextlib.contextmanager
-def importing(name: str, module: types.ModuleType, siblings: dict[str, types.ModuleType]) -> Iterator[None]:
-    """While a module runs, ``import <sibling>`` finds ``siblings[sibling]`` and ``name`` is the module
-    itself; afterwards ``sys.modules`` is as before, so several versions of one module can coexist."""
-    saved = {k: sys.modules.get(k) for k in (*siblings, name)}
+def filename(module: str) -> str:
+    return f"{FOLDER}/{module}.py"
+
+
+def imports_of(request: dict) -> GradedImports:
+    """The import rule of the requested module, checked field by field."""
+    module = request.get("module")
+    if type(module) is not str or module not in GRADED_NAMES:
+        raise ProtocolError("bad module name")
+    cells = request.get("cells")
+    if cells is not None and type(cells) is not list:
+        raise ProtocolError("bad cells")
+    return GradedImports(module, _texts(request.get("sources")), _texts(request.get("ready_made")),
+                         cells=None if cells is None else [_text(c) for c in cells],
+                         unusable={k: str(v) for k, v in _mapping(request.get("unusable")).items()},
+                         folder=FOLDER)
+
+
+def load(imports: GradedImports) -> tuple[types.ModuleType, dict[str, Any]]:
+    """Import the module under test for good (a function may import a sibling when it runs),
+    and what the grader should hear about it: a notebook's cell errors."""
+    module = imports.install().load()
+    return module, {"cells": imports.cell_errors}
+
+
+def _mapping(value: Any) -> dict:
+    if value is None:
+        return {}
+    if type(value) is not dict or any(type(k) is not str for k in value):
+        raise ProtocolError("bad mapping in the load request")
+    return value
+
+
+def _texts(value: Any) -> dict[str, str]:
+    return {name: _text(text) for name, text in _mapping(value).items() if name in GRADED_NAMES}
+
+
+def _text(value: Any) -> str:
+    if type(value) is not torch.Tensor or value.dtype != torch.uint8 or value.dim() != 1:
+        raise ProtocolError("source text must travel as bytes")
     try:
-        sys.modules.update(siblings)
-        sys.modules[name] = module
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                sys.modules.pop(key, None)
-            else:
-                sys.modules[key] = value
-
-
-def load_file(path: Path, name: str, siblings: dict[str, types.ModuleType]) -> types.ModuleType:
-    """Execute ``path`` as a fresh module called ``name`` (see ``importing``)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    with importing(name, module, siblings):
-        spec.loader.exec_module(module)
-    return module
-
-
-def load_source(source: str, filename: str, name: str, siblings: dict[str, types.ModuleType]) -> types.ModuleType:
-    """Like ``load_file``, for source text that arrived as data (``filename`` is for tracebacks)."""
-    module = types.ModuleType(name)
-    module.__file__ = filename
-    with importing(name, module, siblings):
-        exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - running it is the point
-    return module
-
-
-def support_modules(support_dir: Path = SUPPORT, exclude: str = "") -> dict[str, types.ModuleType]:
-    """The ready-made versions of the graded modules (those that exist), by module name."""
-    out: dict[str, types.ModuleType] = {}
-    for name in GRADED:
-        path = support_dir / f"{name}.py"
-        if name != exclude and path.is_file():
-            out[name] = load_file(path, name, {})
-    return out
+        return value.numpy().tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("source text is not UTF-8") from None

@@ -1,11 +1,13 @@
 """The warm template: import torch once, then fork a fresh worker for every module to grade.
 
 Run (inside the sandbox) as ``python -I template.py --control-fd N``. The
-grader asks on the control socket for a worker: the template forks a child,
-which drops to the unprivileged user it was given, sets its limits, loads the
-module's source (sent as data: no submission file is ever visible here) and
-serves the grader on a socket of its own, passed back with its output pipe.
-The template itself never runs student code, so every child starts pristine.
+grader asks on the control socket for a worker (with only its user and limits):
+the template forks a child, which drops to the unprivileged user it was given,
+sets its limits, then receives its load request (the module's sources, as data)
+from the grader on a socket of its own, passed back with its output pipe, and
+serves the grader there. No submission file is ever visible here, and the
+template itself never holds a student's bytes, never runs student code and
+never loads a ready-made module, so every child starts pristine.
 """
 
 from __future__ import annotations
@@ -22,16 +24,17 @@ if __package__ in (None, ""):  # started as a script: make the package importabl
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
     __package__ = "autograder.worker"
 
-from autograder.worker.loader import load_source, support_modules  # noqa: E402
-from autograder.worker.channel import read_message, restrict, serve_module, torch_threads  # noqa: E402
-from autograder.worker.protocol import decode, encode  # noqa: E402
-from autograder.worker.server import reset_global_state  # noqa: E402
+from autograder.worker.channel import read_message, restrict, torch_threads, write_message  # noqa: E402
+from autograder.worker.loader import filename, imports_of, load  # noqa: E402
+from autograder.worker.protocol import ProtocolError, decode, encode  # noqa: E402
+from autograder.worker.server import Server, reset_global_state  # noqa: E402
+
+LOAD_REQUEST_SECONDS = 60.0  # the grader sends it right after the fork
 
 
 class Template:
     def __init__(self, control: socket.socket):
         self.control = control
-        self.support = support_modules()
         self.children: dict[int, tuple[int, int]] = {}  # child id -> (pid, uid)
         self.next_id = 1
 
@@ -69,11 +72,7 @@ class Template:
                 sys.stderr.reconfigure(line_buffering=True)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 restrict(request["limits"], int(request["uid"]))
-                module_name = str(request["module"])
-                siblings = {k: v for k, v in self.support.items() if k != module_name}
-                source = request["source"].numpy().tobytes().decode("utf-8")
-                serve_module(child_end, lambda: load_source(source, str(request["filename"]), module_name, siblings),
-                             str(request["filename"]))
+                serve_worker(child_end)
             finally:
                 os._exit(0)
         child_end.close()
@@ -98,6 +97,33 @@ class Template:
         _, status = os.waitpid(pid, 0)
         reap_zombies()
         return os.waitstatus_to_exitcode(status)
+
+
+def serve_worker(sock: socket.socket) -> None:
+    """The forked child, once restricted: its load request (sent by the grader on this socket, so
+    no student's bytes ever pass through the template), the module it names, then the grader's
+    requests until the grader hangs up."""
+    sock.settimeout(LOAD_REQUEST_SECONDS)
+    data = read_message(sock)
+    sock.settimeout(None)
+    if data is None:
+        return
+    try:
+        imports = imports_of(decode(data))
+    except ProtocolError as exc:
+        write_message(sock, encode({"ok": False, "error": {"type": "ProtocolError", "message": str(exc)}}))
+        return
+    source_name = filename(imports.module)
+    try:
+        module, value = load(imports)
+        hello = {"ok": True, "value": value}
+    except BaseException as exc:  # noqa: BLE001 - a module that exits or raises at import
+        module = None
+        hello = Server(None, source_name)._error(exc)
+    write_message(sock, encode(hello))
+    server = Server(module, source_name)
+    while (request := read_message(sock)) is not None:
+        write_message(sock, server.handle_bytes(request))
 
 
 def kill_user(uid: int) -> None:
