@@ -422,3 +422,17 @@ def test_notebook_messages_name_the_cell():
     violation = {v.item: v for v in find_violations({"activations": join_cells(cells)}, "activations")}["relu"]
     text = violation.message("02", notebook_locator(cells, labels))
     assert "the answer cell of `relu`, line 2" in text and "torch.relu" in text
+
+
+def test_a_main_block_never_runs_in_the_grader():
+    script = reference("activations") + '''
+ACTS = {"relu": relu}
+if __name__ == "__main__":
+    ACTS["relu"] = torch.relu  # a comparison run as a script
+    exec("print(1)")
+def relu_derivative(z):
+    return (ACTS["relu"](z) > 0).to(z.dtype)
+'''
+    assert found("activations", script) == {}
+    renamed = script.replace("ACTS = {", "__name__ = \"__main__\"\nACTS = {")
+    assert "relu_derivative" in found("activations", renamed)

@@ -81,6 +81,7 @@ class SourceIndex:
         self.anonymous_sites: list[Site] = []
         self.imported: set[str] = set()  # every module named by an import, anywhere
         self._top = {id(n) for n in self.tree.body}
+        self.main_guards = self._main_guards()  # `if __name__ == "__main__":` blocks never run on import
         self._walk()
 
     # ---- name resolution -------------------------------------------------------------
@@ -135,6 +136,12 @@ class SourceIndex:
         return name in self.bindings
 
     # ---- the walk ---------------------------------------------------------------------
+    def _main_guards(self) -> set[int]:
+        if any(isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load)
+               for n in ast.walk(self.tree)):
+            return set()  # `__name__` rebound: such a block may run after all
+        return {id(n) for n in self.tree.body if isinstance(n, ast.If) and _is_main_test(n.test)}
+
     def _walk(self) -> None:
         stack: list[tuple[ast.AST, ast.AST | None, ast.AST]] = [(self.tree, None, self.tree)]
         while stack:
@@ -143,6 +150,9 @@ class SourceIndex:
                 self.parent[id(node)] = parent
             self.scope_of[id(node)] = scope
             self._index(node, scope)
+            if id(node) in self.main_guards:
+                stack += [(child, node, scope) for child in (node.test, *node.orelse)]
+                continue
             for child, child_scope in self._children(node, scope):
                 stack.append((child, node, child_scope))
 
@@ -347,3 +357,12 @@ class SourceIndex:
             for target in targets:
                 aliases += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
         self.sites.setdefault(name.id, []).append(Site(name.lineno, names=tuple(aliases)))
+
+
+def _is_main_test(test: ast.AST) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(a, ast.Name) and a.id == "__name__" for a in sides) and \
+        any(isinstance(a, ast.Constant) and a.value == "__main__" for a in sides)

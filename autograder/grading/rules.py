@@ -495,6 +495,8 @@ class _Scan:
             return [node.target, *([node.value] if node.value else []), *([node.annotation] if import_time else [])]
         if isinstance(node, ast.arg):
             return []
+        if id(node) in self.index.main_guards:
+            return [node.test, *node.orelse]  # the block runs only as a script, never in the grader
         if isinstance(node, ast.Name):
             self.name_chain(node, [], node.ctx, node, node)
             return []
