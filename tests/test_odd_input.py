@@ -22,8 +22,8 @@ import pytest
 
 from autograder.grading.fingerprint import fingerprint
 from autograder.grading.folder import find_notebooks
-from autograder.grading.notebooks import (MAX_CELLS, MAX_CODE_CHARS, MAX_NOTEBOOK_BYTES, MAX_NOTEBOOKS_BYTES,
-                                          cell_at_line, instructor_setup, join_cells)
+from autograder.grading.notebooks import (MAX_CELLS, MAX_CODE_CHARS, MAX_JSON_VALUES, MAX_NOTEBOOK_BYTES,
+                                          MAX_NOTEBOOKS_BYTES, cell_at_line, instructor_setup, join_cells)
 from autograder.grading.submission import read_submission
 from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES, RELEASE, SOLUTIONS, SOURCE
 from notebook_helpers import (add_free_cell, as_executed, index_of, move_task_first, reference_answers,
@@ -62,6 +62,8 @@ ODD_NOTEBOOKS = {
     "deep_json": ("[" * 100_000 + "]" * 100_000, "nested far more deeply", False),
     "long_integer": ('{"cells": [], "n": ' + "7" * 5000 + "}", "a value Python cannot read", False),
     "top_level_list": ("[1, 2, 3]", "not an object with cells", False),
+    "many_strings": ('{"cells": [], "x": [' + ", ".join(['"ab"'] * (MAX_JSON_VALUES + 1)) + "]}",
+                     f"more than {MAX_JSON_VALUES:,} JSON", False),
     "cells_not_a_list": ('{"cells": {"a": 1}}', "no list of cells", False),
     "broken_json": ('{"cells": [', "JSON is broken at line 1", False),
     "nbformat_3": ('{"nbformat": 3, "worksheets": [{"cells": []}]}', "old notebook format 3", False),
@@ -75,7 +77,7 @@ ODD_NOTEBOOKS = {
                                 {"cell_type": "code", "metadata": {"nbgrader": "x", "dlkit": 3}, "source": "w = 1"},
                                 {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": 7}}, "source": "v = 1"}),
                      None, True),
-    "minus_chain": (with_cells(free("x = " + "-" * 300_000 + "1\n")), "could not be read by Python", True),
+    "minus_chain": (with_cells(free("x = " + "-" * 300_000 + "1\n")), "more deeply than Python's parser", True),
     "deep_parens": (with_cells(free("x = " + "(" * 50_000 + "1" + ")" * 50_000)), "cell 4 (`x = (((", True),
     "syntax_error": (with_cells(free("def helper(:\n    pass\n")), "syntax error on line 1", True),
     "null_byte": (with_cells(free("x = 1\x00\n")), "null bytes", True),

@@ -35,7 +35,8 @@ MAX_NOTEBOOK_BYTES = 16 * 2**20  # one notebook file, outputs and images include
 MAX_NOTEBOOKS_BYTES = 64 * 2**20  # all the notebooks read for one submission
 MAX_CELLS = 2000  # cells of one notebook, of any kind (the course's have about 50)
 MAX_CODE_CHARS = 512 * 1024  # the student's code in one notebook: the cap of a .py module
-MAX_JSON_CONTAINERS = 1_000_000  # JSON arrays and objects in one notebook: bounds memory before parsing
+MAX_JSON_VALUES = 1_000_000  # JSON arrays, objects and strings in one notebook (the course's: ~2,000):
+                             # with the size cap, this bounds the memory parsing takes
 MAX_SHOWN = 3  # examples quoted in one note
 CELL_MAGIC_RUNS_PYTHON = {"time", "timeit", "capture", "prun"}  # their body is Python: keep it
 
@@ -119,9 +120,9 @@ class NotebookReader:
 
 def parse_notebook(data: bytes, name: str) -> Loaded:
     """The list of cells of a notebook file, or why there is none."""
-    if data.count(b"[") + data.count(b"{") > MAX_JSON_CONTAINERS:
-        return Loaded(error=f"{name} is not a notebook: it holds more than {MAX_JSON_CONTAINERS:,} JSON "
-                            "arrays and objects")
+    if data.count(b"[") + data.count(b"{") + data.count(b'"') // 2 > MAX_JSON_VALUES:
+        return Loaded(error=f"{name} is not a notebook: it holds more than {MAX_JSON_VALUES:,} JSON "
+                            "arrays, objects and strings")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -361,7 +362,7 @@ def module_from_notebook(cells: list, assignment: Assignment) -> NotebookModule:
                 unreadable[name] = f"the answer cell of `{name}` has a syntax error{where}: {exc.msg}"
             continue
         except (ValueError, RecursionError, MemoryError):  # null bytes, nesting beyond the parser's limits
-            unparsed.append(f"{label} could not be read by Python (null bytes or nesting too deep)")
+            unparsed.append(f"{label} is nested more deeply than Python's parser allows, or holds null bytes")
             if kind == "answer":
                 unreadable[name] = f"the answer cell of `{name}` could not be read by Python"
             continue
