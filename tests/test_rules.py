@@ -436,3 +436,12 @@ def relu_derivative(z):
     assert found("activations", script) == {}
     renamed = script.replace("ACTS = {", "__name__ = \"__main__\"\nACTS = {")
     assert "relu_derivative" in found("activations", renamed)
+
+
+def test_annotations_cannot_be_read_back():
+    for trick in ("__annotations__['f'](z)", "dataclasses.fields(_A)[0].type(z)"):
+        source = reference("activations").replace(
+            "def relu(z: Tensor) -> Tensor:",
+            "import dataclasses\n@dataclasses.dataclass\nclass _A:\n    f: torch.relu = None\n\n"
+            "f: torch.relu\ndef relu(z: Tensor) -> Tensor:").replace(RELU, f"    return {trick}")
+        assert set(found("activations", source)) - {"sigmoid"} >= {"relu"}, trick

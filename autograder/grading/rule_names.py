@@ -40,7 +40,8 @@ ALLOWED_MODULES: dict[str, frozenset[str]] = {
     "math": frozenset(), "cmath": frozenset(), "numbers": frozenset(), "fractions": frozenset(),
     "decimal": frozenset(), "statistics": frozenset(), "random": frozenset(), "itertools": frozenset(),
     "functools": frozenset(), "collections": frozenset(),
-    "dataclasses": frozenset(), "abc": frozenset(), "enum": frozenset(), "__future__": frozenset(),
+    "dataclasses": frozenset({"fields"}),  # fields(...).type reads an annotation back
+    "abc": frozenset(), "enum": frozenset(), "__future__": frozenset(),
     "copy": frozenset(), "warnings": frozenset(), "time": frozenset(), "heapq": frozenset(),
     "bisect": frozenset(), "contextlib": frozenset(),
     "typing": frozenset({"get_type_hints", "ForwardRef", "evaluate_forward_ref"}),
@@ -70,7 +71,8 @@ HARMLESS_DUNDERS = frozenset({
     "__exit__", "__repr__", "__str__", "__eq__", "__ne__", "__hash__", "__post_init__", "__version__",
     "__add__", "__sub__", "__mul__", "__truediv__", "__matmul__", "__neg__", "__lt__", "__le__", "__gt__",
     "__ge__", "__contains__", "__getitem__", "__call__", "__float__", "__int__", "__bool__"})
-HARMLESS_DUNDER_NAMES = frozenset({"__name__", "__doc__", "__file__", "__debug__", "__class__", "__annotations__"})
+# (not __annotations__: annotations are not checked, so reading them back would be a way round)
+HARMLESS_DUNDER_NAMES = frozenset({"__name__", "__doc__", "__file__", "__debug__", "__class__"})
 FRAME_ATTRIBUTES = frozenset({"f_globals", "f_locals", "f_back", "f_builtins", "f_code", "tb_frame", "tb_next",
                               "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code", "co_consts",
                               "co_names", "cell_contents"})
