@@ -67,7 +67,7 @@ class Violation:
             return (f"`{item}` uses `{call}`{where}, which assignment {assignment} does not allow: it is "
                     "\"from scratch\", so use only torch's tensor arithmetic, math, numpy and your own modules")
         if self.kind == "lookup":
-            return (f"`{item}` looks a function up by a computed name (`{call}`{where}); the grader must see "
+            return (f"`{item}` looks a function up by a computed name, `{call}`{where}; the grader must see "
                     "which function is called, so call it by name (for example `torch.exp(z)`)")
         if self.kind == "module_value":
             return (f"`{item}` uses the module `{call}` as a value{where}; write `{call}.<function>(...)` where "
@@ -220,7 +220,7 @@ class _Checker:
                 out.append((Finding("binding", f"from {target.module or '.'} import *", line, self.module,
                                     False), ""))
         for b in index.bindings.get("__getattr__", ()):
-            out.append((Finding("binding", "a module-level __getattr__", b.line, self.module, False), ""))
+            out.append((Finding("binding", "def __getattr__", b.line, self.module, False), ""))
         return out
 
     def harmless_decorator(self, decorator: ast.expr, index: SourceIndex) -> bool:
@@ -424,7 +424,8 @@ def _describe(node: ast.AST) -> str:
 def _describe_binding(b: Binding) -> str:
     value = _describe(b.value[0]) if b.value else "..."
     text = {
-        "def": f"def {b.name}" + (f" (inside an {b.in_block} block)" if b.in_block else ""),
+        "def": f"def {b.name}" + (f" (inside {'an' if b.in_block == 'if' else 'a'} {b.in_block} block)"
+                                  if b.in_block else ""),
         "async def": f"async def {b.name}",
         "class": f"class {b.name}",
         "assign": f"{b.name} = {value}", "annassign": f"{b.name}: ... = {value}",
