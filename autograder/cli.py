@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel graders (default: cores)")
     grade.add_argument("--force", action="store_true",
                        help="grade again the submissions whose results in DIR are up to date")
+    grade.add_argument("--budget", type=positive_seconds, default=None, metavar="SECONDS",
+                       help="wall-time budget per submission: once spent, its remaining tests fail saying so")
 
     mutants = commands.add_parser("mutants", help="check that every catalogued bug loses points")
     mutants.add_argument("modules", nargs="*", help="modules to check (default: all)")
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         return run_build(args.check)
     if args.command == "grade":
-        return run_grade(args.submissions, args.out, args.jobs, args.force)
+        return run_grade(args.submissions, args.out, args.jobs, args.force, args.budget)
     return run_mutants(tuple(args.modules), args.jobs)
 
 
@@ -72,54 +74,149 @@ def run_build(check: bool) -> int:
     return 0
 
 
-def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool = False) -> int:
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError("the budget must be a positive number of seconds")
+    return value
+
+
+def grading_limits(budget: float | None):
+    """The sandbox's limits, with the per-submission wall budget when one is asked for."""
+    import dataclasses
+
+    from autograder.sandbox import Limits
+
+    if budget is None:
+        return Limits()
+    if "submission_seconds" not in {f.name for f in dataclasses.fields(Limits)}:
+        raise SystemExit("dlkit grade: --budget is not supported by this grader's sandbox (no submission_seconds)")
+    return dataclasses.replace(Limits(), submission_seconds=budget)
+
+
+def grade_folders(submissions: list[Path], out: Path, say) -> tuple[list[Path], int]:
+    """The submission folders to grade, and how many paths given were refused (each with a message).
+
+    The student id is the folder's name: a second folder of the same name is refused (the same
+    folder given twice is graded once); any name is accepted (grading/ids.py says where odd ones go)."""
+    from autograder.grading.ids import printable, student_id
+
+    folders: list[Path] = []
+    names: dict[str, Path] = {}
+    refused = 0
+    for path in submissions:
+        where = printable(str(path))
+        folder = path.resolve()
+        if not path.is_dir():
+            say(f"cannot grade {where}: not a folder")
+        elif not folder.name:
+            say(f"cannot grade {where}: the folder has no name to use as the student id")
+        elif out.resolve() == folder or out.resolve() in folder.parents:
+            say(f"cannot grade {where}: it is inside the output folder")
+        elif folder.name in names:
+            if names[folder.name] == folder:
+                continue
+            say(f"cannot grade {where}: {printable(str(names[folder.name]))} has the same name, and the folder's "
+                f"name is the student id ({printable(student_id(folder.name))}); rename one of them")
+        else:
+            names[folder.name] = folder
+            folders.append(folder)
+            continue
+        refused += 1
+    return folders, refused
+
+
+def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool = False,
+              budget: float | None = None) -> int:
+    """Grade, write the reports, print the grades. Exit code: 0 when every folder given was graded
+    (a submission the grader failed on is graded too: 0 points, and the reason in DIR/grader.log),
+    1 when a path given was refused or the reports failed, 2 when nothing could be graded, and
+    128 + the signal's number when SIGINT, SIGTERM or SIGHUP stopped the batch (rerun to resume)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
     from rich.table import Table
+    from rich.text import Text
 
-    from autograder.grading.batch import default_jobs, grade_batch
+    from autograder.grading.batch import LOG, Stopped, default_jobs, grade_batch, stop_on_signals
+    from autograder.grading.ids import printable, student_id
     from autograder.syllabus import ASSIGNMENTS
 
     console = Console(stderr=True, soft_wrap=True)
-    folders, problems, seen = [], 0, set()
-    for path in submissions:
-        if not path.is_dir():
-            console.print(f"[red]cannot grade {path}: not a folder[/]")
-            problems += 1
-        elif path.resolve().name in seen:
-            console.print(f"[red]cannot grade {path}: another submission has the same name[/]")
-            problems += 1
-        elif out.resolve() == path.resolve() or out.resolve() in path.resolve().parents:
-            console.print(f"[red]cannot grade {path}: it is inside the output folder[/]")
-            problems += 1
-        else:
-            seen.add(path.resolve().name)
-            folders.append(path.resolve())
+    limits = grading_limits(budget)
+    folders, refused = grade_folders(submissions, out, lambda text: console.print(f"[red]{escape(text)}[/]"))
     if not folders:
         return 2
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("grading", total=len(folders))
-        def done(folder: Path, row: dict | None, error: str) -> None:
-            progress.advance(task)
-            if error:
-                console.print(f"[red]could not grade {folder.name}: {error}[/]")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        console.print(f"[red]cannot write to {escape(printable(str(out)))}: {escape(exc.strerror or str(exc))}[/]")
+        return 2
+    with stop_on_signals() as stop_request:
+        try:
+            with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console, transient=True) as progress:
+                task = progress.add_task("grading", total=len(folders))
 
-        rows, failures = grade_batch(folders, out, jobs or default_jobs(), done, force=force)
-    from autograder.reports import write_reports
+                def done(folder: Path, row: dict | None, error: str) -> None:
+                    progress.advance(task)
+                    if error:
+                        console.print(f"[red]could not grade {escape(printable(student_id(folder.name)))}: "
+                                      f"{escape(printable(error))} (details in {escape(str(out / LOG))})[/]")
 
-    index = write_reports(out)[-1]
+                rows, failures = grade_batch(folders, out, jobs or default_jobs(), done, limits=limits,
+                                             force=force, pool=True)
+        except Stopped as stop:
+            print(f"dlkit grade: stopped by {stop}: {stop.finished} of {len(folders)} submissions are graded in "
+                  f"{out}; run the same command again to grade the other {len(folders) - stop.finished}",
+                  file=sys.stderr)
+            return 128 + stop.signum
+        try:
+            stop_request.check()
+            stop_request.interruptible = True
+            reports_failed = write_all_reports(out)
+        except Stopped as stop:
+            print(f"dlkit grade: stopped by {stop} while writing the reports: every submission is graded "
+                  f"(grades in {out / 'grades.csv'}); run the same command again for the reports", file=sys.stderr)
+            return 128 + stop.signum
+        finally:
+            stop_request.interruptible = False
     table = Table(title=f"Grades ({out / 'grades.csv'})")
     table.add_column("student", no_wrap=True)
     for a in ASSIGNMENTS:
         table.add_column(a.folder, justify="right")
     table.add_column("total", justify="right", no_wrap=True)
     for row in sorted(rows, key=lambda r: r["student"]):
-        table.add_row(row["student"], *[f"{row['scores'].get(a.folder, 0):g}" for a in ASSIGNMENTS],
+        table.add_row(Text(printable(row["student"])), *[f"{row['scores'].get(a.folder, 0):g}" for a in ASSIGNMENTS],
                       f"{row['total']:g} / {row['max_total']:g}")
     Console(width=max(Console().width, 140)).print(table)
-    print(f"Feedback per student: {out}/<student>/feedback.html; class report: {index}")
-    return 1 if problems or failures else 0
+    if failures:
+        print(f"The grader failed on {len(failures)} submission(s): they score 0 and their results say so; "
+              f"the reasons are in {out / LOG}")
+    print(f"Feedback per student: {out}/<student>/feedback.html; class report: {out / 'report' / 'index.html'}")
+    return 1 if refused or reports_failed else 0
+
+
+def write_all_reports(out: Path) -> bool:
+    """The feedback pages and the class report; a failure is logged, not fatal (the grades are
+    written). Returns whether it failed."""
+    import traceback
+
+    from autograder.grading.batch import LOG, GraderLog
+    from autograder.reports import write_reports
+
+    try:
+        write_reports(out)
+        return False
+    except Exception as exc:  # noqa: BLE001 - the grades stand without the reports
+        GraderLog(out / LOG).write(f"the reports could not be written: {type(exc).__name__}: {exc}",
+                                   traceback.format_exc())
+        print(f"dlkit grade: the reports could not be written ({type(exc).__name__}); see {out / LOG}",
+              file=sys.stderr)
+        return True
 
 
 def ensure_kernel() -> None:

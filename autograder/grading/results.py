@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from autograder.grading.grade import SubmissionResult
-from autograder.syllabus import ASSIGNMENTS, BY_MODULE
+from autograder.csv_cells import csv_text
+from autograder.grading.ids import printable
+from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES
+
+if TYPE_CHECKING:  # the grading machinery (torch, pytest) stays out of a batch's parent process
+    from autograder.grading.grade import SubmissionResult
 
 
 def gradescope_json(result: SubmissionResult) -> dict:
@@ -60,24 +63,48 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def write_results(out: Path, result: SubmissionResult, fingerprint: str = "") -> Path:
-    data = gradescope_json(result)
-    if fingerprint:
-        data["extra_data"] = {"dlkit_fingerprint": fingerprint}
-    path = out / result.student / "results.json"
+def write_results(folder: Path, data: dict) -> Path:
+    """Write ``data`` (a results.json dict) as ``folder/results.json``."""
+    path = folder / "results.json"
     atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return path
 
 
+def results_data(result: SubmissionResult, student: str, fingerprint: str = "", error: str = "") -> dict:
+    """results.json for ``student``: Gradescope's schema, and in ``extra_data`` the student's id
+    (their folder's name, which the output folder may not be), what the grade depends on (the
+    fingerprint: the same one means no need to grade again) and, for a submission the grader
+    failed on, why (never a fingerprint then: a rerun tries again)."""
+    data = gradescope_json(result)
+    extra = {"dlkit_student": student}
+    if fingerprint and not error:
+        extra["dlkit_fingerprint"] = fingerprint
+    if error:
+        extra["dlkit_error"] = error
+    data["extra_data"] = extra
+    return data
+
+
+def ungraded_result(student: str, reason: str) -> SubmissionResult:
+    """A submission the grader failed on: every hidden test there, scoring 0, saying why."""
+    from autograder.grading.grade import SubmissionResult, TestResult
+    from autograder.suites import tests_of
+
+    message = f"could not be graded: {reason}"
+    result = SubmissionResult(student=student, module_messages={m: message for m in MODULES})
+    result.results = [TestResult(test, 0.0, message) for m in MODULES for test in tests_of(m)]
+    return result
+
+
+GRADES_HEADER = ["student", *[a.folder for a in ASSIGNMENTS], "total", "max_total"]
+
+
 def grades_csv(rows: list[dict]) -> str:
-    """One row per student: a column per assignment (its score) and the total."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *[a.folder for a in ASSIGNMENTS], "total", "max_total"])
-    for row in sorted(rows, key=lambda r: r["student"]):
-        writer.writerow([row["student"], *[f"{row['scores'].get(a.folder, 0.0):g}" for a in ASSIGNMENTS],
-                         f"{row['total']:g}", f"{row['max_total']:g}"])
-    return buffer.getvalue()
+    """One row per student: the id, a column per assignment (its score), the total and the maximum.
+    Every text cell is neutralised against spreadsheet formulas (see ``autograder.csv_cells``)."""
+    ordered = sorted(rows, key=lambda r: r["student"])
+    return csv_text(GRADES_HEADER, [[printable(r["student"]), *[r["scores"].get(a.folder, 0.0) for a in ASSIGNMENTS],
+                                     r["total"], r["max_total"]] for r in ordered])
 
 
 def summary_row(student: str, results_json: dict) -> dict:

@@ -15,7 +15,7 @@ MISTAKES_LISTED = 50
 
 def render_class_html(stats: ClassStats, figures: dict[str, str], feedback: set[str]) -> str:
     """``figures``: what each PNG shows -> its file name ("grades", "mistakes", or an assignment
-    folder); ``feedback``: the students that have a ``feedback.html``."""
+    folder); ``feedback``: the output folders of the students that have a ``feedback.html``."""
     parts = [
         '<p class="eyebrow">dlkit · class report</p>',
         "<h1>Class report</h1>",
@@ -153,8 +153,8 @@ def students_section(stats: ClassStats, feedback: set[str]) -> str:
                 kind = "pass" if a.score >= a.max_score else "fail" if a.score <= 0 else "warn"
                 cells.append(f'<td class="num cell-{kind}">{points(a.score)}</td>')
         name = html_text(student.student)
-        if student.student in feedback:
-            name = f'<a href="../{attr(quote(student.student))}/feedback.html">{name}</a>'
+        if student.folder in feedback:
+            name = f'<a href="../{attr(quote(student.folder))}/feedback.html">{name}</a>'
         rows.append(f"<tr><td>{name}</td>{''.join(cells)}"
                     f'<td class="num score">{score(student.score, student.max_score)}</td>'
                     f'<td class="num">{percent(student.score, student.max_score)}%</td></tr>')

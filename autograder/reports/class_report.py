@@ -42,5 +42,5 @@ def write_class_report(out_dir: Path) -> Path:
             stale.unlink(missing_ok=True)
     atomic_write_text(folder / "tests.csv", tests_csv(stats))
     atomic_write_text(folder / "students.csv", students_csv(stats))
-    feedback = {s.student for s in stats.students if (out_dir / s.student / "feedback.html").is_file()}
+    feedback = {s.folder for s in stats.students if (out_dir / s.folder / "feedback.html").is_file()}
     return atomic_write_text(folder / "index.html", render_class_html(stats, figures, feedback))

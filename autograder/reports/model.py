@@ -119,6 +119,10 @@ class StudentResults:
     score: float
     max_score: float
     assignments: list[AssignmentResult] = field(default_factory=list)
+    folder: str = ""  # the student's folder in the output (an odd id gets a safe one): the id by default
+
+    def __post_init__(self) -> None:
+        self.folder = self.folder or self.student
 
     @property
     def tests(self) -> list[TestEntry]:
@@ -126,9 +130,14 @@ class StudentResults:
 
 
 def load_student(student_dir: Path) -> StudentResults:
-    """Read ``student_dir/results.json``; the student id is the folder's name."""
+    """Read ``student_dir/results.json``; the student id is the one it records (``dlkit grade``
+    gives an odd id a folder of another name), else the folder's name."""
     data = json.loads((student_dir / "results.json").read_text(encoding="utf-8"))
-    return parse_results(student_dir.name, data)
+    extra = data.get("extra_data") if isinstance(data, dict) else None
+    recorded = extra.get("dlkit_student") if isinstance(extra, dict) else None
+    student = parse_results(recorded if isinstance(recorded, str) and recorded else student_dir.name, data)
+    student.folder = student_dir.name
+    return student
 
 
 def parse_results(student: str, data: dict) -> StudentResults:
