@@ -4,9 +4,11 @@ The sandbox sees only the Python runtime with its libraries and the worker's
 own package (``autograder/worker``, which holds nothing secret), read-only: a
 student's modules, and the ready-made versions of the earlier ones, arrive as
 data, never as files. It has no network, its own process tree (everything in it dies with it),
-a small private /tmp, and a clean environment. Inside, each forked worker drops
-to an unprivileged user of its own and sets resource limits before the
-student's module is imported.
+a small private /tmp, and a clean environment. Inside, each forked worker gets
+namespaces of its own (processes, IPC, mounts with a fresh /tmp and /dev/shm,
+network; see ``worker/isolation.py``), sets its resource limits, and drops to
+an unprivileged user of its own, never used before (see ``uids.py``), before
+the student's module is imported.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from autograder.worker.isolation import SANDBOX_FLAG
+
 PACKAGE = Path(__file__).resolve().parent
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives", "/etc/ld.so.cache")
 
@@ -32,13 +36,21 @@ class Limits:
     processes: int = 64  # processes and threads of the worker's user
     file_bytes: int = 1 * 2**20  # largest file it may write, its captured output included
     open_files: int = 256
+    queue_bytes: int = 256 * 2**10  # POSIX message queues of the worker's user
+    tmp_bytes: int = 16 * 2**20  # the worker's own /tmp
+    shm_bytes: int = 16 * 2**20  # its own /dev/shm, and (separately) all its System V shared memory
     call_seconds: float = 20.0  # wall time of one call into student code
     module_seconds: float = 120.0  # wall time of all calls into one module: then its other tests fail
+    submission_seconds: float = 180.0  # wall time one submission's code may take in all (imports and
+    # calls, every module): then every test left fails (`dlkit grade --budget SECONDS`)
 
     def worker_limits(self) -> dict[str, int]:
-        """The limits a worker sets on itself (the others are kept by the grader)."""
-        return {k: v for k, v in asdict(self).items()
-                if k in ("memory_bytes", "cpu_seconds", "processes", "file_bytes", "open_files")}
+        """The limits a worker sets on itself, or its init sets for it (the others are kept by the grader)."""
+        return {k: v for k, v in asdict(self).items() if k in WORKER_LIMITS}
+
+
+WORKER_LIMITS = ("memory_bytes", "cpu_seconds", "processes", "file_bytes", "open_files", "queue_bytes",
+                 "tmp_bytes", "shm_bytes")
 
 
 @functools.cache
@@ -123,14 +135,16 @@ def ancestors(paths: list[str]) -> list[str]:
 def sandbox_command(command: list[str], bwrap: str) -> list[str]:
     """The worker template's ``command``, wrapped in bubblewrap.
 
-    As root inside, the template keeps only the capabilities it needs to hand each forked worker a
-    user of its own and to kill everything that worker started."""
+    As root inside, the template keeps only the capabilities it needs to give each forked worker
+    namespaces of its own (CAP_SYS_ADMIN: unshare, mount, the IPC limits), a user of its own
+    (CAP_SETUID, CAP_SETGID) and to kill everything that worker started (CAP_KILL). The worker
+    itself holds none of them once it runs student code."""
     args = [bwrap, *namespace_args(),
             # the private /tmp first: the read-only mounts below may lie under /tmp themselves
             "--size", str(16 * 2**20), "--perms", "1777", "--tmpfs", "/tmp", "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
             "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
-            "--setenv", "PYTHONDONTWRITEBYTECODE", "1"]
+            "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", SANDBOX_FLAG, "1"]
     for path in SYSTEM_DIRS:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
@@ -143,5 +157,6 @@ def sandbox_command(command: list[str], bwrap: str) -> list[str]:
     args += ["--ro-bind", f"{package}/__init__.py", f"{package}/__init__.py",
              "--ro-bind", f"{package}/worker", f"{package}/worker"]
     args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL",
+             "--cap-add", "CAP_SYS_ADMIN",
              "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--"]
     return args + command

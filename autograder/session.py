@@ -11,15 +11,40 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from autograder.sandbox import Limits
 from autograder.worker.protocol import Handle, ProtocolError, decode, encode
 from autograder.worker.server import Server
-from autograder.workers import ForkedTransport, StudentError, WorkerFailure
+from autograder.workers import ForkedTransport, StudentError, WorkerFailure, WorkerTimeout
 
 DEFAULT_TIMEOUT = 20.0
-__all__ = ["LocalTransport", "Session", "StudentError", "WorkerFailure"]
+__all__ = ["Budget", "LocalTransport", "Session", "StudentError", "WorkerFailure"]
+
+
+@dataclass
+class Budget:
+    """The wall time one submission's code may take in all: every wait for one of its workers (its
+    imports, which run side by side, and every call into every module) is charged here; the
+    grader's own work (starting its template, computing the reference answers) is not, so a slow
+    grader never costs a student. Shared by the submission's sessions; once spent, every test left
+    fails at once."""
+    seconds: float
+    used: float = 0.0
+
+    def left(self) -> float:
+        return self.seconds - self.used
+
+    def spent(self) -> bool:
+        return self.left() <= 0
+
+    def charge(self, seconds: float) -> None:
+        self.used += seconds
+
+    def message(self) -> str:
+        return (f"time limit: grading your submission took its whole budget of {self.seconds:g} s, "
+                "so this test did not run")
 
 
 class LocalTransport:
@@ -45,32 +70,46 @@ class LocalTransport:
 
 
 class Session:
-    """Calls into one module, through a transport. ``session.softmax(z)`` calls ``softmax``."""
+    """Calls into one module, through a transport. ``session.softmax(z)`` calls ``softmax``.
+
+    The time policy (for a worker transport, with ``limits``): one call may take ``call_seconds``,
+    all calls into the module ``module_seconds``, the whole submission its ``budget``. A function
+    that ran out of time once is not called again: its remaining tests fail at once, with the same
+    message, so an endless loop costs one time limit per function, and the budget caps the total."""
 
     def __init__(self, transport: LocalTransport | ForkedTransport, module: str,
-                 limits: Limits | None = None):
+                 limits: Limits | None = None, budget: Budget | None = None):
         self.transport = transport
         self.module = module
         self.timeout = limits.call_seconds if limits else DEFAULT_TIMEOUT
-        self.budget = limits.module_seconds if limits else None
+        self.module_budget = limits.module_seconds if limits else None
+        self.budget = budget
         self.spent = 0.0
+        self.timed_out: dict[str, str] = {}  # function -> the message its time-out gave
 
     def request(self, op: str, timeout: float | None = None, **fields: Any) -> Any:
+        function = _function_of(op, fields)
+        if function in self.timed_out:
+            raise WorkerFailure(self.timed_out[function])
         data = encode({"op": op, **fields})
-        timeout = timeout or self.timeout
-        if self.budget is not None:
-            if self.spent >= self.budget:
-                raise WorkerFailure(f"time limit: your `{self.module}` used up its {self.budget:g} s of "
-                                    "running time, so this test did not run")
-            timeout = min(timeout, self.budget - self.spent + 0.5)
+        timeout, limit = self._time_allowed(timeout or self.timeout)
         started = time.monotonic()
         try:
             raw = self.transport.roundtrip(data, timeout)
+        except WorkerTimeout as exc:
+            message = self._timeout_message(limit, timeout, exc.when)
+            if limit == "call":
+                self.timed_out[function] = message
+            raise WorkerFailure(message) from None
         finally:
             self.spent += time.monotonic() - started
+            if self.budget is not None:
+                self.budget.charge(time.monotonic() - started)
         try:
             reply = decode(raw)
         except ProtocolError as exc:
+            if isinstance(self.transport, ForkedTransport):
+                self.transport.kill()  # what else it sent is out of step: the next request gets a new worker
             raise WorkerFailure(f"your code sent back something that is not plain data ({exc})") from None
         self.last_duration = time.monotonic() - started
         if reply.get("ok") is True:
@@ -79,6 +118,30 @@ class Session:
         if type(error) is not dict:
             raise WorkerFailure("the worker sent back a malformed reply")
         raise StudentError(str(error.get("type")), str(error.get("message", "")), str(error.get("where", "")))
+
+    def _time_allowed(self, timeout: float) -> tuple[float, str]:
+        """How long this request may take, and which limit that is ("call", "module", "submission")."""
+        allowed = [(timeout, "call")]
+        if self.module_budget is not None:
+            if self.spent >= self.module_budget:
+                raise WorkerFailure(f"time limit: your `{self.module}` used up its {self.module_budget:g} s of "
+                                    "running time, so this test did not run")
+            allowed.append((self.module_budget - self.spent + 0.5, "module"))
+        if self.budget is not None:
+            if self.budget.spent():
+                raise WorkerFailure(self.budget.message())
+            allowed.append((self.budget.left(), "submission"))
+        return min(allowed)
+
+    def _timeout_message(self, limit: str, timeout: float, when: str) -> str:
+        if limit == "submission":
+            return self.budget.message()
+        if limit == "module":
+            return (f"time limit: your `{self.module}` used up its {self.module_budget:g} s of running time "
+                    "(an endless loop, or far too much work?)")
+        where = f" {when}" if when else ""
+        return (f"time limit: your code ran longer than {timeout:g} s{where} "
+                "(an endless loop, or far too much work?)")
 
     def call(self, target: str | Handle, *args: Any, method: str | None = None, keep: bool = False,
              timeout: float | None = None, **kwargs: Any) -> Any:
@@ -125,3 +188,13 @@ class Session:
 
     def close(self) -> None:
         self.transport.close()
+
+
+def _function_of(op: str, fields: dict) -> str:
+    """What a request runs of the student's: a function or class by name, or a method of an object
+    (by the object's type), or an operation on an object (its attributes, its state, ...)."""
+    target = fields.get("target")
+    if type(target) is Handle:
+        name = fields.get("method") if op == "call" else fields.get("name")
+        return f"{op}:{target.type}.{name or ''}"
+    return f"{op}:{target}"

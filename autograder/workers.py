@@ -18,6 +18,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from typing import Any
 import torch
 
 from autograder.sandbox import Limits, bubblewrap, sandbox_command, warn_unsandboxed
-from autograder.worker.channel import read_message, write_message
+from autograder.uids import next_uid
+from autograder.worker.channel import MAX_READ_BYTES, read_message, write_message
 from autograder.worker.protocol import ProtocolError, decode, encode
 
 WORKER = Path(__file__).resolve().parent / "worker"
@@ -41,7 +43,22 @@ class StudentError(Exception):
 
 
 class WorkerFailure(Exception):
-    """The worker died, hung or sent something that is not a valid reply."""
+    """The worker died, hung or sent something that is not a valid reply. The message is for the
+    student; ``debug`` (the template's own output, say) is for the instructor's log only."""
+
+    def __init__(self, message: str, debug: str = ""):
+        super().__init__(message)
+        self.debug = debug
+
+
+class WorkerTimeout(WorkerFailure):
+    """The worker did not answer in time (it has been killed); ``when`` says what it was doing."""
+
+    def __init__(self, seconds: float, when: str = ""):
+        where = f" {when}" if when else ""
+        super().__init__(f"time limit: your code ran longer than {seconds:g} s{where} "
+                         "(an endless loop, or far too much work?)")
+        self.seconds, self.when = seconds, when
 
 
 class OutputKeeper:
@@ -68,15 +85,6 @@ class OutputKeeper:
         with self.lock:
             text = self.kept.decode("utf-8", "replace")
             return text + (f"\n[... {self.dropped} more bytes of output were not kept]" if self.dropped else "")
-
-
-def worker_uid(module: str) -> int:
-    """An unprivileged user id of its own for each live worker (grader process x module): no two
-    live grader processes share a pid (at most 2**22 on Linux), so no two live workers share a uid."""
-    from autograder.worker.loader import GRADED
-
-    index = GRADED.index(module) if module in GRADED else len(GRADED)
-    return 100_000 + os.getpid() * 10 + index
 
 
 def death_message(code: int | None, limits: Limits, when: str) -> str:
@@ -130,7 +138,9 @@ class ForkedTransport:
         self.limits = limits
         self.server = server or fork_server()
         # without a sandbox the template runs as the grader's own user: no user of its own to drop to
-        self.uid = 0 if self.server.bwrap is None else (uid or worker_uid(self.module))
+        self.fixed_uid = uid
+        self.uid = 0
+        self.start_failure: WorkerFailure | None = None
         self.child: int | None = None
         self.sock: socket.socket | None = None
         self.output = OutputKeeper()
@@ -139,16 +149,18 @@ class ForkedTransport:
         self.starts = 0
 
     def _spawn(self) -> tuple[socket.socket, Any]:
+        # every worker, restarts included, a user never used before (see ``uids``)
+        self.uid = 0 if self.server.bwrap is None else (self.fixed_uid or next_uid())
         self.child, sock, stream = self.server.spawn(self.uid, self.limits)
         return sock, stream
 
-    def _stop(self) -> int | None:
+    def _stop(self, ended: bool = False) -> int | None:
         """Kill the worker and everything it started, if it still runs; return how it ended
-        (negative: killed by that signal), or None if unknown."""
+        (negative: killed by that signal), or None if unknown. ``ended``: its channel closed."""
         if self.child is None:
             return None
         child, self.child = self.child, None
-        return self.server.reap(child)
+        return self.server.reap(child, ended)
 
     def start(self, timeout: float = 60.0) -> None:
         self.launch()
@@ -157,7 +169,12 @@ class ForkedTransport:
     def launch(self) -> None:
         """Fork the worker and send it its load request (it loads while the grader goes on)."""
         self.starts += 1
-        self.sock, stream = self._spawn()
+        self.start_failure = None
+        try:
+            self.sock, stream = self._spawn()
+        except WorkerFailure as exc:  # the template could not fork one: this module fails, with a message
+            self.start_failure = exc
+            return
         self.output.follow(stream)
         try:
             self.sock.settimeout(60.0)
@@ -166,6 +183,8 @@ class ForkedTransport:
             self._close_socket()  # the worker died at once: wait_ready says how
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        if self.start_failure is not None:
+            raise self.start_failure
         if self.sock is None:
             raise WorkerFailure(self._finish("before it could load your module"))
         hello = self._receive(timeout, "while importing your module")
@@ -180,32 +199,38 @@ class ForkedTransport:
         self.cell_errors = [c for c in cells if type(c) is dict] if type(cells) is list else []
 
     def roundtrip(self, data: bytes, timeout: float) -> bytes:
+        """Send one request and return the whole reply, both within ``timeout`` seconds in all (a
+        restart after a crash included): a reply dripped byte by byte fails like an endless loop."""
+        deadline = time.monotonic() + timeout
         if self.sock is None or self.child is None:
             self.kill()
-            self.start()
+            self.start(max(deadline - time.monotonic(), 0.001))
         try:
-            write_message(self.sock, data)
+            write_message(self.sock, data, deadline)
+        except TimeoutError:
+            self.kill()
+            raise WorkerTimeout(timeout) from None
         except OSError:
             raise WorkerFailure(self._finish("before it could answer")) from None
-        return self._receive_raw(timeout, "")
+        return self._receive_raw(deadline, timeout, "")
 
     def _receive(self, timeout: float, when: str) -> dict:
         try:
-            return decode(self._receive_raw(timeout, when))
+            return decode(self._receive_raw(time.monotonic() + timeout, timeout, when))
         except ProtocolError as exc:
             self.kill()
             raise WorkerFailure(f"your code sent back something that is not plain data ({exc})") from None
 
-    def _receive_raw(self, timeout: float, when: str) -> bytes:
-        self.sock.settimeout(timeout)
+    def _receive_raw(self, deadline: float, timeout: float, when: str) -> bytes:
         try:
-            data = read_message(self.sock)
-        except socket.timeout:
+            data = read_message(self.sock, deadline)
+        except TimeoutError:
             self.kill()
-            where = f" {when}" if when else ""
-            raise WorkerFailure(f"time limit: your code ran longer than {timeout:g} s{where} "
-                                "(an endless loop, or far too much work?)") from None
-        except (OSError, ValueError):
+            raise WorkerTimeout(timeout, when) from None
+        except ProtocolError as exc:
+            self.kill()
+            raise WorkerFailure(f"your code sent back something that is not plain data ({exc})") from None
+        except OSError:
             data = None
         if data is None:
             raise WorkerFailure(self._finish(when))
@@ -213,7 +238,7 @@ class ForkedTransport:
 
     def _finish(self, when: str) -> str:
         """The worker closed its channel: learn how it ended, make sure it is gone, say why."""
-        code = self._stop()
+        code = self._stop(ended=True)
         self._close_socket()
         return death_message(code, self.limits, when)
 
@@ -260,30 +285,34 @@ class ForkServer:
         self.output.follow(self.proc.stdout)
 
     def _ask(self, message: dict, timeout: float = 120.0) -> tuple[dict, list[int]]:
+        """One request to the template, and its whole reply within ``timeout``. A template that fails
+        is stopped (the next request starts a new one); what it printed goes to ``debug`` only."""
         try:
-            return self._exchange(message, timeout)
-        except OSError as exc:
+            return self._exchange(message, time.monotonic() + timeout)
+        except (OSError, ProtocolError, WorkerFailure) as exc:
+            log = self.output.text()[-4000:]
             self.close()
-            raise WorkerFailure(f"the grader's worker template stopped ({exc}): {self.output.text()[-2000:]}") from None
+            raise WorkerFailure("the grader could not start a worker for this module (an error of the "
+                                "grader, not of your code)",
+                                debug=f"worker template failed: {exc!r}\n{log}") from None
 
-    def _exchange(self, message: dict, timeout: float) -> tuple[dict, list[int]]:
+    def _exchange(self, message: dict, deadline: float) -> tuple[dict, list[int]]:
         if self.proc is None or self.proc.poll() is not None:
             self.close()
             self._start()
-        data = encode(message)
-        self.control.settimeout(timeout)
-        self.control.sendall(struct.pack("<Q", len(data)) + data)
+        write_message(self.control, encode(message), deadline)
+        self.control.settimeout(max(deadline - time.monotonic(), 0.001))
         head, fds, _, _ = socket.recv_fds(self.control, 8, 2)
-        if len(head) < 8:
-            raise WorkerFailure(f"the grader's worker template stopped: {self.output.text()[-2000:]}")
-        (size,) = struct.unpack("<Q", head)
-        body = b""
-        while len(body) < size:
-            chunk = self.control.recv(size - len(body))
-            if not chunk:
-                raise WorkerFailure("the grader's worker template stopped")
-            body += chunk
-        return decode(body), fds
+        try:
+            if len(head) < 8:
+                raise WorkerFailure("the worker template stopped")
+            (size,) = struct.unpack("<Q", head)
+            body = _read_rest(self.control, size, deadline)
+            return decode(body), fds
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
 
     def spawn(self, uid: int, limits: Limits) -> tuple[int, socket.socket, Any]:
         """A fresh worker: only its user and limits pass through the template (the grader then
@@ -296,11 +325,16 @@ class ForkServer:
             raise WorkerFailure("the grader's worker template could not start a worker")
         return int(reply["child"]), socket.socket(fileno=fds[0]), os.fdopen(fds[1], "rb")
 
-    def reap(self, child: int) -> int | None:
+    def reap(self, child: int, ended: bool = False) -> int | None:
+        """Have the template kill a worker and all it started; how it ended, or None if unknown (a
+        template that stopped took its workers with it)."""
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
                 return None
-            reply, _ = self._ask({"op": "reap", "child": child})
+            try:
+                reply, _ = self._ask({"op": "reap", "child": child, "ended": ended})
+            except WorkerFailure:
+                return None
         status = reply.get("status")
         return status if type(status) is int else None
 
@@ -314,6 +348,20 @@ class ForkServer:
         if self.control is not None:
             self.control.close()
             self.control = None
+
+
+def _read_rest(sock: socket.socket, size: int, deadline: float) -> bytes:
+    if size > MAX_READ_BYTES:
+        raise ProtocolError("message too large")
+    chunks, got = [], 0
+    while got < size:
+        sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        chunk = sock.recv(min(size - got, 1 << 20))
+        if not chunk:
+            raise WorkerFailure("the worker template stopped")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
 
 
 def text_as_bytes(text: str) -> torch.Tensor:

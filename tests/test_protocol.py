@@ -64,3 +64,51 @@ def test_unknown_tags_are_rejected():
     header = b'{"value": {"X": 1}}'
     with pytest.raises(ProtocolError):
         decode(struct.pack("<Q", len(header)) + header + struct.pack("<I", 0))
+
+
+def framed(header: bytes, blobs: bytes = b"", count: int = 0) -> bytes:
+    return struct.pack("<Q", len(header)) + header + struct.pack("<I", count) + blobs
+
+
+@pytest.mark.parametrize("data", [
+    framed(b'{"ok": ' + b"9" * 5000 + b"}"),  # an integer longer than Python parses (ValueError)
+    framed(b"[" * 100_000 + b"]" * 100_000),  # nesting deeper than the parser's stack (RecursionError)
+    framed(b'{"v": {"T": ["float32", [0, 9223372036854775807, 9223372036854775807], 0]}}',
+           struct.pack("<Q", 0), 1),  # a shape no tensor can have
+    framed(b'{"v": {"T": ["float32", [4], 0]}}', struct.pack("<Q", 2**63) + b"\0" * 16, 1),  # a blob size beyond the data
+    struct.pack("<Q", 2**63) + b"{}",  # a header size beyond the data
+    framed(b'\xff\xfe'),  # not UTF-8
+    framed(b'{"v": {"L": ' + b'{"L": [' * 50 + b"]}" * 50 + b"}}"),  # deeper than MAX_DEPTH
+])
+def test_every_way_of_not_being_a_message_is_a_protocol_error(data):
+    with pytest.raises(ProtocolError):
+        decode(data)
+
+
+def test_a_whole_reply_has_a_deadline_not_each_read():
+    """A peer that sends one byte at a time, each well within any per-read timeout, still fails at
+    the deadline of the whole message."""
+    import socket
+    import threading
+    import time
+
+    from autograder.worker.channel import read_message
+
+    reader, writer = socket.socketpair()
+
+    def drip():
+        writer.sendall(struct.pack("<Q", 1000))
+        try:
+            while True:
+                writer.sendall(b" ")
+                time.sleep(0.1)
+        except OSError:
+            pass
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        read_message(reader, deadline=started + 1.0)
+    assert time.monotonic() - started < 1.5
+    reader.close()
+    writer.close()

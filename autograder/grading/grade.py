@@ -10,17 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.plugin import GradingPlugin, Outcome
+from autograder.grading.plugin import GradingPlugin, Outcome, without_grader_paths
 from autograder.grading.rules import find_violations
 from autograder.grading.submission import ModuleFile, read_submission
 from autograder.reference import forget_objects
 from autograder.sandbox import Limits
-from autograder.session import Session
+from autograder.session import Budget, Session
 from autograder.suites import SUITES, TestInfo, suite_path, tests_of
 from autograder.support import ready_made_sources
 from autograder.syllabus import BY_MODULE, MODULES
 from autograder.workers import ForkedTransport, LoadRequest, WorkerFailure
 
+IMPORT_SECONDS = 60.0  # wall time for a module to import (all of a submission's modules import at once)
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--assert=plain",
                "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES)]
 
@@ -51,10 +52,11 @@ class SubmissionResult:
 def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
                      files: dict[str, ModuleFile] | None = None, limits: Limits = Limits()) -> SubmissionResult:
     started = time.monotonic()
+    budget = Budget(limits.submission_seconds)  # the wall time its code may take, imports included
     files = files or read_submission(folder)
     result = SubmissionResult(student=folder.name)
     result.notes = {m: list(files[m].notes) for m in modules if files[m].notes}
-    sessions, blocked = start_sessions(files, modules, result.module_messages, limits, result.notes)
+    sessions, blocked = start_sessions(files, modules, result.module_messages, limits, result.notes, budget)
     try:
         outcomes = run_suites(sessions, blocked)
     finally:
@@ -64,7 +66,7 @@ def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
     for module in modules:
         for test in tests_of(module):
             if module in result.module_messages:
-                result.results.append(TestResult(test, 0.0, result.module_messages[module]))
+                result.results.append(TestResult(test, 0.0, without_grader_paths(result.module_messages[module])))
                 continue
             outcome = outcomes.get((module, test.name), Outcome(False, "this test did not run"))
             result.results.append(TestResult(test, test.points if outcome.passed else 0.0,
@@ -75,7 +77,7 @@ def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
 
 def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
                    messages: dict[str, str], limits: Limits = Limits(),
-                   notes: dict[str, list[str]] | None = None
+                   notes: dict[str, list[str]] | None = None, budget: Budget | None = None
                    ) -> tuple[dict[str, Session], dict[tuple[str, str], str]]:
     """Start a worker per usable module (all at once), and find "from scratch" violations.
 
@@ -100,10 +102,16 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
         transports[module].launch()
     sessions = {}
     for module, transport in transports.items():
+        waited, failure = time.monotonic(), None
         try:
-            transport.wait_ready()
+            transport.wait_ready(min(IMPORT_SECONDS, budget.left()) if budget else IMPORT_SECONDS)
         except WorkerFailure as exc:
-            messages[module] = f"importing `{module}.py` failed: {exc}"
+            failure = exc
+        if budget is not None:
+            budget.charge(time.monotonic() - waited)
+        if failure is not None:
+            messages[module] = budget.message() if budget and budget.spent() else \
+                f"importing `{module}.py` failed: {failure}"
             transport.close()
             continue
         if transport.import_error is not None:
@@ -114,7 +122,7 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
                                 "none of its functions could be graded")
             transport.close()
             continue
-        sessions[module] = Session(transport, module, limits)
+        sessions[module] = Session(transport, module, limits, budget)
         if transport.cell_errors and notes is not None:
             notes.setdefault(module, []).extend(cell_notes(files[module], transport.cell_errors))
     return sessions, blocked

@@ -6,8 +6,11 @@ nothing the student's code does in its worker can mark a test as passed.
 
 from __future__ import annotations
 
+import re
+import sys
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -56,6 +59,11 @@ class GradingPlugin:
 
 def explain(exc: BaseException) -> tuple[str, str]:
     """The student-facing message for a failed test, and a debugging trace for the instructor."""
+    message, debug = _explain(exc)
+    return without_grader_paths(message), debug
+
+
+def _explain(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, Mistake):
         return str(exc), ""
     if isinstance(exc, StudentError):
@@ -68,9 +76,20 @@ def explain(exc: BaseException) -> tuple[str, str]:
         detail = f": {exc.message}" if exc.message else ""
         return f"your code raised {exc.type_name}{detail}{where}", ""
     if isinstance(exc, WorkerFailure):
-        return str(exc), ""
+        return str(exc), exc.debug
     if isinstance(exc, pytest.fail.Exception):
         return str(exc), ""
     trace = "".join(traceback.format_exception(exc))
     return ("the test could not check your result: it has an unexpected type or structure "
             f"({type(exc).__name__})"), trace
+
+
+# Where the kit and its Python live on the grader's machine: no feedback names a file there (a
+# message that quotes one, as an exception from inside the runtime may, gets "<grader>" instead).
+_GRADER_ROOTS = sorted({str(Path(__file__).resolve().parents[2]), sys.prefix, sys.base_prefix, sys.exec_prefix},
+                       key=len, reverse=True)
+_GRADER_PATH = re.compile("(?:" + "|".join(re.escape(root) for root in _GRADER_ROOTS) + r")(?![\w.-])(?:/[^\s'\",:)]*)?")
+
+
+def without_grader_paths(message: str) -> str:
+    return _GRADER_PATH.sub("<grader>", message)

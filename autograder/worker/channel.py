@@ -7,40 +7,61 @@ which the grader captures separately, so they can never be mistaken for a reply.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import socket
 import struct
+import time
 from collections.abc import Callable
 from typing import Any
 
-from autograder.worker.protocol import MAX_MESSAGE_BYTES, encode
+from autograder.worker.protocol import MAX_MESSAGE_BYTES, ProtocolError, encode
 from autograder.worker.server import Server
 
+MAX_READ_BYTES = MAX_MESSAGE_BYTES + 16 * 2**20  # the tensors' bytes, and room for the JSON header
+PR_SET_NO_NEW_PRIVS = 38
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
-def read_message(sock: socket.socket) -> bytes | None:
-    head = _read_exactly(sock, 8)
+
+def read_message(sock: socket.socket, deadline: float | None = None) -> bytes | None:
+    """One whole message, or None if the peer closed the channel first.
+
+    With a ``deadline`` (a ``time.monotonic()`` instant) the whole message must have arrived by then,
+    else ``TimeoutError``: a peer that drips its bytes one at a time gains nothing."""
+    head = _read_exactly(sock, 8, deadline)
     if head is None:
         return None
     (size,) = struct.unpack("<Q", head)
-    if size > MAX_MESSAGE_BYTES:
-        raise ValueError("message too large")
-    return _read_exactly(sock, size)
+    if size > MAX_READ_BYTES:
+        raise ProtocolError("message too large")
+    return _read_exactly(sock, size, deadline)
 
 
-def write_message(sock: socket.socket, data: bytes) -> None:
-    sock.sendall(struct.pack("<Q", len(data)) + data)
+def write_message(sock: socket.socket, data: bytes, deadline: float | None = None) -> None:
+    _wait_at_most(sock, deadline)
+    sock.sendall(struct.pack("<Q", len(data)) + data)  # the timeout bounds the whole sendall
 
 
-def _read_exactly(sock: socket.socket, n: int) -> bytes | None:
+def _read_exactly(sock: socket.socket, n: int, deadline: float | None) -> bytes | None:
     chunks, got = [], 0
     while got < n:
+        _wait_at_most(sock, deadline)
         chunk = sock.recv(min(n - got, 1 << 20))
         if not chunk:
             return None
         chunks.append(chunk)
         got += len(chunk)
     return b"".join(chunks)
+
+
+def _wait_at_most(sock: socket.socket, deadline: float | None) -> None:
+    if deadline is None:
+        return
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("deadline passed")
+    sock.settimeout(left)
 
 
 def serve_module(sock: socket.socket, load: Callable[[], Any], filename: str) -> None:
@@ -57,21 +78,43 @@ def serve_module(sock: socket.socket, load: Callable[[], Any], filename: str) ->
         write_message(sock, server.handle_bytes(request))
 
 
+RLIMITS = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU,
+           "processes": resource.RLIMIT_NPROC, "file_bytes": resource.RLIMIT_FSIZE,
+           "open_files": resource.RLIMIT_NOFILE, "queue_bytes": resource.RLIMIT_MSGQUEUE}
+
+
 def restrict(limits: dict[str, int], uid: int) -> None:
-    """Resource limits (soft = hard, so the student's code cannot raise them), then a user of our own."""
+    """Resource limits (soft = hard, so the student's code cannot raise them), then a user of our own.
+
+    ``limits`` may hold other sizes too (``isolation`` reads those); only resource limits are set here.
+    Taking a user of its own (all three ids) clears the effective and permitted capabilities; the
+    inheritable set is cleared explicitly, so the worker holds no capability at all."""
     for name, value in limits.items():
-        if value <= 0:
+        if name not in RLIMITS or value <= 0:
             continue
-        rlimit = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU,
-                  "processes": resource.RLIMIT_NPROC, "file_bytes": resource.RLIMIT_FSIZE,
-                  "open_files": resource.RLIMIT_NOFILE}[name]
         hard = value + 5 if name == "cpu_seconds" else value  # SIGXCPU first, then SIGKILL
-        resource.setrlimit(rlimit, (value, hard))
+        resource.setrlimit(RLIMITS[name], (value, hard))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _no_new_privileges()
     if uid and os.getuid() == 0:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+        _clear_capabilities()
+
+
+def _no_new_privileges() -> None:
+    """No exec can gain privileges again (setuid programs, file capabilities); bwrap sets it too."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _clear_capabilities() -> None:
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    empty = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable x 2 words
+    ctypes.CDLL(None, use_errno=True).capset(header, empty)  # if refused, only an inert set is left
 
 
 def torch_threads() -> None:

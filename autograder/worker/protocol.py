@@ -79,22 +79,34 @@ class _Blobs(list):
 
 
 def decode(data: bytes) -> dict:
-    """Rebuild a message from bytes, validating everything; raises ProtocolError."""
+    """Rebuild a message from bytes, validating everything; raises ProtocolError.
+
+    Every way bytes can fail to be a message (a truncated header, invalid UTF-8, a JSON integer too
+    long to parse, nesting deeper than the parser's stack, a size no memory can hold, ...) is the same
+    failure for the caller: the sender did not send plain data."""
     try:
-        (hlen,) = struct.unpack_from("<Q", data, 0)
-        header = json.loads(data[8:8 + hlen].decode())
-        (nblobs,) = struct.unpack_from("<I", data, 8 + hlen)
-        offset, blobs = 12 + hlen, []
-        if nblobs > MAX_ITEMS:
-            raise ProtocolError("too many tensors")
-        for _ in range(nblobs):
-            (blen,) = struct.unpack_from("<Q", data, offset)
-            blobs.append(memoryview(data)[offset + 8:offset + 8 + blen])
-            offset += 8 + blen
-            if offset > len(data):
-                raise ProtocolError("truncated message")
-    except (struct.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"malformed message: {exc}") from None
+        return _decode(data)
+    except ProtocolError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ValueError, RecursionError, MemoryError, OverflowError...
+        raise ProtocolError(f"malformed message ({type(exc).__name__})") from None
+
+
+def _decode(data: bytes) -> dict:
+    (hlen,) = struct.unpack_from("<Q", data, 0)
+    if 8 + hlen + 4 > len(data):
+        raise ProtocolError("truncated message")
+    header = json.loads(data[8:8 + hlen].decode())
+    (nblobs,) = struct.unpack_from("<I", data, 8 + hlen)
+    offset, blobs = 12 + hlen, []
+    if nblobs > MAX_ITEMS:
+        raise ProtocolError("too many tensors")
+    for _ in range(nblobs):
+        (blen,) = struct.unpack_from("<Q", data, offset)
+        blobs.append(memoryview(data)[offset + 8:offset + 8 + blen])
+        offset += 8 + blen
+        if offset > len(data):
+            raise ProtocolError("truncated message")
     if type(header) is not dict:
         raise ProtocolError("a message must be a JSON object")
     return {k: _from_json(v, blobs, 0) for k, v in header.items()}

@@ -2,8 +2,9 @@
 
 Run (inside the sandbox) as ``python -I template.py --control-fd N``. The
 grader asks on the control socket for a worker (with only its user and limits):
-the template forks a child, which drops to the unprivileged user it was given,
-sets its limits, then receives its load request (the module's sources, as data)
+the template forks a child in namespaces of its own (processes, IPC, a fresh
+/tmp and /dev/shm, network: see ``isolation``), which sets its limits and drops
+to the unprivileged user it was given (and so holds no capability), then receives its load request (the module's sources, as data)
 from the grader on a socket of its own, passed back with its output pipe, and
 serves the grader there. No submission file is ever visible here, and the
 template itself never holds a student's bytes, never runs student code and
@@ -25,6 +26,7 @@ if __package__ in (None, ""):  # started as a script: make the package importabl
     __package__ = "autograder.worker"
 
 from autograder.worker.channel import read_message, restrict, torch_threads, write_message  # noqa: E402
+from autograder.worker.isolation import Isolation  # noqa: E402
 from autograder.worker.loader import filename, imports_of, load  # noqa: E402
 from autograder.worker.protocol import ProtocolError, decode, encode  # noqa: E402
 from autograder.worker.server import Server, reset_global_state  # noqa: E402
@@ -37,17 +39,35 @@ class Template:
         self.control = control
         self.children: dict[int, tuple[int, int]] = {}  # child id -> (pid, uid)
         self.next_id = 1
+        self.isolation = Isolation()
 
     def run(self) -> None:
-        while (data := read_message(self.control)) is not None:
-            request = decode(data)
-            op = request.get("op")
-            if op == "spawn":
-                self.spawn(request)
-            elif op == "reap":
-                self.reply({"ok": True, "status": self.reap(int(request["child"]))})
-            else:
-                self.reply({"ok": False, "error": f"unknown op {op!r}"})
+        """Answer the grader until it hangs up. No request, and nothing a child does, ends the loop: a
+        request that fails is answered as failed (and logged), and the next one is served."""
+        while True:
+            try:
+                data = read_message(self.control)
+            except ProtocolError:
+                data = b""  # answered as a malformed request below
+            if data is None:
+                return
+            try:
+                self.answer(decode(data))
+            except Exception as exc:  # noqa: BLE001 - if even this reply fails, the channel is gone: exit
+                print(f"worker template: request failed: {exc!r}", file=sys.stderr, flush=True)
+                self.reply({"ok": False, "error": f"request failed ({type(exc).__name__})"})
+
+    def answer(self, request: dict) -> None:
+        op = request.get("op")
+        if op == "spawn":
+            self.spawn(request)
+        elif op == "reap":
+            child = request.get("child")
+            if type(child) is not int:
+                raise ProtocolError("bad child id")
+            self.reply({"ok": True, "status": self.reap(child, request.get("ended") is True)})
+        else:
+            self.reply({"ok": False, "error": f"unknown op {op!r}"})
 
     def reply(self, message: dict, fds: list[int] | None = None) -> None:
         data = encode(message)
@@ -58,10 +78,9 @@ class Template:
         out_read, out_write = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        pid = self.isolation.fork(request["limits"])
         if pid == 0:  # the child: never returns
             try:
-                os.setpgid(0, 0)  # a process group of its own, for the unsandboxed fallback
                 self.control.close()
                 grader_end.close()
                 os.close(out_read)
@@ -84,19 +103,11 @@ class Template:
         grader_end.close()
         os.close(out_read)
 
-    def reap(self, child: int) -> int | None:
-        """Kill the child and every process of its user (daemons included); return how it ended."""
+    def reap(self, child: int, ended: bool = False) -> int | None:
+        """Kill the child and everything it started; return how it ended (see ``Isolation.reap``).
+        An unknown child (reaped already) is no error: None."""
         pid, uid = self.children.pop(child, (0, 0))
-        if not pid:
-            return None
-        kill_user(uid)
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        _, status = os.waitpid(pid, 0)
-        reap_zombies()
-        return os.waitstatus_to_exitcode(status)
+        return self.isolation.reap(pid, uid, ended) if pid else None
 
 
 def serve_worker(sock: socket.socket) -> None:
@@ -126,47 +137,12 @@ def serve_worker(sock: socket.socket) -> None:
         write_message(sock, server.handle_bytes(request))
 
 
-def kill_user(uid: int) -> None:
-    """SIGKILL every process of ``uid`` in this (the sandbox's) process namespace, until none is left."""
-    if uid <= 0:
-        return
-    for _ in range(100):
-        victims = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    if os.stat(f"/proc/{entry}").st_uid == uid:
-                        victims.append(int(entry))
-                except OSError:
-                    continue
-        if not victims:
-            return
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-
-
-def reap_zombies() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--control-fd", type=int, required=True)
     args = parser.parse_args()
     torch_threads()
     reset_global_state()
-    # Orphans (a daemon's parent died) are re-parented to us when we are the namespace's init or a
-    # subreaper: collect them so no zombie lingers.
-    signal.signal(signal.SIGCHLD, lambda *_: None)
     Template(socket.socket(fileno=args.control_fd)).run()
     os._exit(0)
 
