@@ -445,3 +445,10 @@ def test_annotations_cannot_be_read_back():
             "import dataclasses\n@dataclasses.dataclass\nclass _A:\n    f: torch.relu = None\n\n"
             "f: torch.relu\ndef relu(z: Tensor) -> Tensor:").replace(RELU, f"    return {trick}")
         assert set(found("activations", source)) - {"sigmoid"} >= {"relu"}, trick
+
+
+def test_a_constant_key_into_globals_is_a_binding_of_that_name():
+    source = reference("activations") + '\nglobals()["relu"] = torch.relu\n'
+    violations = found("activations", source)
+    assert set(violations) == {"relu"} and violations["relu"].kind == "binding"
+    assert "globals()['relu'] = torch.relu" in violations["relu"].message("02")

@@ -132,6 +132,10 @@ class SourceIndex:
             return self.module_imports.get(name, [])
         return self.local_imports.get((id(scope), name), [])
 
+    def namespace_binding(self, target: ast.AST) -> bool:
+        """Whether a store target is `globals()["x"]`, recorded as a binding of x."""
+        return self._namespace_key(target, self.scope_of.get(id(target), self.tree)) is not None
+
     def binds_at_module_level(self, name: str) -> bool:
         return name in self.bindings
 
@@ -277,6 +281,9 @@ class SourceIndex:
                 pending.append(t.value)
             elif isinstance(t, ast.Name):
                 self._bind(t.id, kind, scope, stmt, [value] if value is not None else [], stmt.lineno)
+            elif (name := self._namespace_key(t, scope)) is not None:  # globals()["x"] = ...: binds x
+                self._bind(name, "namespace" if kind != "del" else "del", self.tree, stmt,
+                           [value] if value is not None else [], stmt.lineno)
             elif isinstance(t, (ast.Attribute, ast.Subscript)):
                 root = t
                 while isinstance(root, (ast.Attribute, ast.Subscript)):
@@ -287,6 +294,18 @@ class SourceIndex:
                         self.sites.setdefault(root.id, []).append(site)
                 else:
                     self.anonymous_sites.append(site)
+
+    def _namespace_key(self, target: ast.AST, scope: ast.AST) -> str | None:
+        """`x` of `globals()["x"]` (or of `vars()["x"]` / `locals()["x"]` at module level), if it is that."""
+        if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Call)
+                and isinstance(target.value.func, ast.Name) and not target.value.args
+                and not target.value.keywords and isinstance(target.slice, ast.Constant)
+                and isinstance(target.slice.value, str)):
+            return None
+        function = target.value.func.id
+        if function == "globals" or (function in ("vars", "locals") and scope is self.tree):
+            return target.slice.value
+        return None
 
     def _bind(self, name: str, kind: str, scope: ast.AST, node: ast.AST, value: list[ast.AST], line: int,
               target: Target | None = None) -> None:

@@ -142,6 +142,9 @@ class Scan:
                 return [*base.args, *base.keywords]
             self.value_attributes(attrs, node.ctx, node.lineno)
             return [base]
+        if isinstance(node, ast.Subscript) and self.lookup_call(node.value) and not isinstance(node.ctx, ast.Load) \
+                and self.index.namespace_binding(node):
+            return []  # globals()["x"] = ...: a binding of x, checked as one
         if isinstance(node, ast.Subscript) and self.lookup_call(node.value) and isinstance(node.ctx, ast.Load):
             call = node.value
             self.found("lookup", f"{call.func.id}()[...]", node.lineno, False)

@@ -382,6 +382,7 @@ def _describe_binding(b: Binding) -> str:
         "augassign": f"{b.name} op= {value}", "for": f"for {b.name} in {value}",
         "with": f"with {value} as {b.name}", "walrus": f"{b.name} := {value}", "del": f"del {b.name}",
         "except": f"except ... as {b.name}", "match": f"case ... {b.name}",
+        "namespace": f"globals()[{b.name!r}] = {value}",
     }.get(b.kind, b.name)
     if b.kind == "import" and b.target is not None:
         text = (f"from {b.target.module or '.'} import {b.target.name}" if b.target.kind != "module"
