@@ -156,6 +156,8 @@ class Server:
             return value.get_state()
         if kind in (list, tuple):
             return kind(self._export(v, keep) for v in value)
+        if isinstance(value, tuple):  # a namedtuple is a tuple: its items travel as a plain one
+            return tuple(self._export(v, keep) for v in tuple.__iter__(value))
         if kind is dict:
             return {k: self._export(v, keep) for k, v in value.items()}
         if keep or isinstance(value, (nn.Module, torch.utils.data.Dataset, torch.optim.Optimizer)):
