@@ -359,6 +359,11 @@ def test_check_py_imports_earlier_modules_as_the_grader_does(tmp_path):
     run = check(folder, "backprop")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Every public check passed" in run.stdout
+    import subprocess
+    import sys
+    plain = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/test_backprop.py"], cwd=folder,
+                           capture_output=True, text=True, timeout=600)  # plain pytest too (conftest.py)
+    assert plain.returncode == 0, plain.stdout[-2000:]
     (folder / "mlp.py").write_text((EXERCISES / "mlp.py").read_text())  # the helpers are gone: as in Python
     run = check(folder, "backprop")
     assert run.returncode == 1 and "cannot import name 'ACTIVATIONS' from 'mlp'" in run.stdout, run.stdout

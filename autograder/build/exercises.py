@@ -22,7 +22,7 @@ def exercise_files() -> dict[Path, str]:
     files = {EXERCISES / f"{m}.py": stub_source((SOLUTIONS / f"{m}.py").read_text(), m) for m in MODULES}
     for m in MODULES:
         files[EXERCISES / "tests" / f"test_{m}.py"] = (PUBLIC / f"test_{m}.py").read_text()
-    for name in ("check.py", "pytest.ini", "README.md"):
+    for name in ("check.py", "conftest.py", "pytest.ini", "README.md"):
         files[EXERCISES / name] = (PUBLIC / name).read_text()
     return files | kit_files()
 
