@@ -139,6 +139,9 @@ class Scan:
                 return []
             if self.lookup_call(base) and attrs and attrs[0] in names.READ_ONLY_METHODS:
                 self.found("lookup", f"{base.func.id}().{attrs[0]}", node.lineno, False)
+                for arg in base.args:  # vars(torch).get(...): the module is the lookup's base
+                    if isinstance(arg, (ast.Name, ast.Attribute)):
+                        self.consume_chain(arg)
                 return [*base.args, *base.keywords]
             self.value_attributes(attrs, node.ctx, node.lineno)
             return [base]
