@@ -170,17 +170,16 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
                 rows, failures = grade_batch(folders, out, jobs or default_jobs(), done, limits=limits,
                                              force=force, pool=True)
         except Stopped as stop:
-            print(f"dlkit grade: stopped by {stop}: {stop.finished} of {len(folders)} submissions are graded in "
-                  f"{out}; run the same command again to grade the other {len(folders) - stop.finished}",
-                  file=sys.stderr)
+            say_stopped(f"stopped by {stop}: {stop.finished} of {len(folders)} submissions are graded in {out}; "
+                        f"run the same command again to grade the other {len(folders) - stop.finished}")
             return 128 + stop.signum
         try:
             stop_request.check()
             stop_request.interruptible = True
             reports_failed = write_all_reports(out)
         except Stopped as stop:
-            print(f"dlkit grade: stopped by {stop} while writing the reports: every submission is graded "
-                  f"(grades in {out / 'grades.csv'}); run the same command again for the reports", file=sys.stderr)
+            say_stopped(f"stopped by {stop} while writing the reports: every submission is graded (grades in "
+                        f"{out / 'grades.csv'}); run the same command again for the reports")
             return 128 + stop.signum
         finally:
             stop_request.interruptible = False
@@ -198,6 +197,14 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
               f"the reasons are in {out / LOG}")
     print(f"Feedback per student: {out}/<student>/feedback.html; class report: {out / 'report' / 'index.html'}")
     return 1 if refused or reports_failed else 0
+
+
+def say_stopped(text: str) -> None:
+    """The one line of a stopped run (after SIGHUP the terminal may be gone: then say nothing)."""
+    try:
+        print(f"dlkit grade: {text}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
 
 
 def write_all_reports(out: Path) -> bool:

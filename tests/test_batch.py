@@ -87,6 +87,20 @@ def test_every_odd_id_gets_a_folder_no_other_id_can_take():
     assert printable("two\nlines\x1b[31m") == "two\\nlines\\x1b[31m"
 
 
+def test_an_id_never_writes_through_what_the_output_folder_already_holds(tmp_path):
+    from autograder.grading.batch import plan
+
+    out = tmp_path / "out"
+    (out / "earlier").mkdir(parents=True)  # a student's folder of an earlier run: theirs again
+    (out / "notes.txt").write_text("the instructor's notes")
+    (out / "linked").symlink_to(tmp_path)
+    folders = [tmp_path / "subs" / name for name in ("earlier", "notes.txt", "linked", "report")]
+    places = {s.student: s.out for s in plan(folders, out)}
+    assert places["earlier"] == out / "earlier"
+    for name in ("notes.txt", "linked", "report"):
+        assert places[name].parent == out and places[name].name.startswith(SAFE_PREFIX), name
+
+
 def test_csv_cells_never_start_a_formula_and_numbers_stay_numbers():
     text = csv_text(["student", "total"], [[FORMULA, 137.0], ["+1", 0.5], ["-x", 3], ["@SUM(A1)", 0.0],
                                            ["\t=1", 1], ["\r=1", 2], ["alice", 12.25]])

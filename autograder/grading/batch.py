@@ -96,12 +96,13 @@ STOP = StopRequest()
 def stop_on_signals() -> Iterator[StopRequest]:
     """SIGINT, SIGTERM and SIGHUP stop the batch (``Stopped`` is raised out of ``grade_batch``)."""
     previous = {s: signal.signal(s, lambda signum, frame: STOP.request(signum)) for s in STOP_SIGNALS}
-    STOP.signum = None
+    STOP.signum, STOP.interruptible = None, False
     try:
         yield STOP
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        STOP.signum, STOP.interruptible = None, False  # a later batch of this process starts afresh
 
 
 def kill_grader_processes() -> None:
@@ -179,6 +180,18 @@ def not_graded(submission: Submission, error: str, details: str = "", cause: str
     return Outcome(summary_row(submission.student, data), error, details)
 
 
+def not_graded_here(submission: Submission, exc: Exception) -> Outcome:
+    """In the batch's own process: a submission whose grading raised out of its grader process.
+    If even its ungraded result cannot be made (the grader itself is broken), its row says 0."""
+    error, details = describe(exc), "".join(traceback.format_exception(exc))
+    try:
+        return not_graded(submission, error, details)
+    except Exception as again:  # noqa: BLE001 - the batch finishes all the same
+        row = {"student": submission.student, "scores": {}, "total": 0.0, "max_total": 0.0}
+        return Outcome(row, f"{error}; its results could not be written either ({describe(again)})",
+                       details + "".join(traceback.format_exception(again)))
+
+
 def already_graded(submission: Submission) -> dict | None:
     """The summary row of a finished, up-to-date result for ``submission``, if there is one."""
     try:
@@ -194,7 +207,9 @@ def already_graded(submission: Submission) -> dict | None:
 
 def plan(folders: list[Path], out: Path) -> list[Submission]:
     """Each folder as a submission: its id, and where its results go (folder names are distinct)."""
-    places = output_folders([f.name for f in folders])
+    names = [f.name for f in folders]
+    occupied = frozenset(n for n in names if (out / n).is_symlink() or (out / n).exists() and not (out / n).is_dir())
+    places = output_folders(names, occupied)
     return [Submission(f, student_id(f.name), out / places[f.name]) for f in folders]
 
 
@@ -327,7 +342,7 @@ def run_pool(group: list[Submission], size: int, limits: Limits,
                     lost.append(submission)
                     continue
                 except Exception as exc:  # noqa: BLE001 - e.g. a result that could not travel back
-                    outcome = not_graded(submission, describe(exc), "".join(traceback.format_exception(exc)))
+                    outcome = not_graded_here(submission, exc)
                 finish(submission, outcome)
         stopped = False
     finally:

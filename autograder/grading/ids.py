@@ -13,7 +13,8 @@ does. That is the case of an id that
 - starts or ends with white space, or is longer than ``MAX_PLAIN_BYTES`` in UTF-8;
 - differs only in letter case or Unicode normalisation from another id of the same batch (they
   would share a folder on a case-insensitive file system): the first in code-point order keeps
-  the plain folder.
+  the plain folder;
+- names something the output folder already holds that is not a folder (a file, a symbolic link).
 """
 
 from __future__ import annotations
@@ -62,13 +63,14 @@ def comparison_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def output_folders(names: list[str]) -> dict[str, str]:
-    """The output folder of each submission folder name of one batch (names are distinct)."""
+def output_folders(names: list[str], occupied: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The output folder of each submission folder name of one batch (names are distinct);
+    ``occupied``: names the output already holds as something else than a student's folder."""
     folders: dict[str, str] = {}
     taken: set[str] = set()
     for name in sorted(names):
         key = comparison_key(name)
-        if is_plain(name) and key not in taken:
+        if is_plain(name) and key not in taken and name not in occupied:
             folders[name] = name
             taken.add(key)
         else:
