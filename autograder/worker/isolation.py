@@ -30,7 +30,8 @@ from typing import NoReturn
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 0x1, 0x2, 0x4, 0x8, 0x20
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x1000, 0x2000, 0x4000, 0x40000
 PR_SET_PDEATHSIG = 1
 SANDBOX_FLAG = "DLKIT_WORKER_NAMESPACES"  # set by the sandbox for the template; never seen by a worker
 STATUS_GRACE_SECONDS = 2.0  # a worker whose channel closed has ended: wait this long for its status
@@ -163,10 +164,34 @@ class Isolation:
             _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError as exc:  # a sandbox in a user namespace may refuse; the PID namespace still holds
             print(f"worker init: no private /proc ({exc})", file=sys.stderr, flush=True)
-        for folder, size in (("/tmp", limits.get("tmp_bytes", 16 * 2**20)),
-                             ("/dev/shm", limits.get("shm_bytes", 16 * 2**20))):
-            _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(size)},nr_inodes=4096,mode=1777")
+        # The fresh /tmp is built on /dev/shm first, with the sandbox's read-only mounts that lie under
+        # /tmp (a kit or a runtime installed there) bound into it again, then moved onto /tmp.
+        fresh = f"size={int(limits.get('tmp_bytes', 16 * 2**20))},nr_inodes=4096,mode=1777"
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, fresh)
+        for mount_point in _mounts_under("/tmp"):
+            target = "/dev/shm" + mount_point[len("/tmp"):]
+            if os.path.isdir(mount_point):
+                os.makedirs(target, mode=0o755, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+                open(target, "a").close()
+            _mount(mount_point, target, None, MS_BIND)
+            _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        _mount("/dev/shm", "/tmp", None, MS_MOVE)
+        shm = f"size={int(limits.get('shm_bytes', 16 * 2**20))},nr_inodes=4096,mode=1777"
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, shm)
         os.chdir("/tmp")  # the worker's working folder is its own /tmp, not the template's
+
+
+def _mounts_under(folder: str) -> list[str]:
+    """The mount points strictly below ``folder``, parents first (as /proc/self/mountinfo lists them)."""
+    points = []
+    with open("/proc/self/mountinfo") as mountinfo:
+        for line in mountinfo:
+            point = line.split()[4].encode().decode("unicode_escape")  # spaces come as \040
+            if point.startswith(folder + "/"):
+                points.append(point)
+    return points
 
 
 def _wait_for(worker: int, status_write: int) -> NoReturn:
