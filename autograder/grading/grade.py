@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.plugin import GradingPlugin, Outcome, without_grader_paths
-from autograder.grading.rules import find_violations
+from autograder.grading.rules import find_violations, notebook_locator
 from autograder.grading.submission import ModuleFile, read_submission
 from autograder.reference import forget_objects
 from autograder.sandbox import Limits
@@ -94,8 +94,9 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
         if assignment.from_scratch:  # the rule sees the sources the worker loads (see load_request)
             sources = {module: file.source} if file.cells is not None else \
                 {m: f.source for m, f in files.items() if f.status == "ok" and f.cells is None}
+            locate = notebook_locator(file.cells, file.cell_labels) if file.cells is not None else None
             for violation in find_violations(sources, module, provided=file.provided):
-                blocked[(module, violation.item)] = violation.message(assignment.folder[:2])
+                blocked[(module, violation.item)] = violation.message(assignment.folder[:2], locate)
         for item, problem in file.problems.items():
             blocked[(module, item)] = problem
         transports[module] = ForkedTransport(load_request(files, module), limits=limits)
