@@ -37,11 +37,12 @@ def buggy_answers(assignment) -> dict[str, str]:
 
 
 def noisy_answers(assignment) -> dict[str, str]:
-    """Correct answers that also write a warning straight to the process's stderr, as C++ code does."""
+    """Correct answers that also write a warning to stderr, as library code does (by a plain call:
+    the from-scratch rule refuses dynamic lookups such as ``__import__``)."""
     answers = reference_answers(assignment)
     name = assignment.items[0]
-    answers[name] = answers[name].replace("### BEGIN SOLUTION",
-                                          "### BEGIN SOLUTION\n    __import__('os').write(2, b'UserWarning: noisy\\n')")
+    answers[name] = answers[name].replace("### BEGIN SOLUTION", "### BEGIN SOLUTION\n    import sys\n"
+                                          "    sys.stderr.write('UserWarning: noisy\\n')")
     return answers
 
 
@@ -84,7 +85,8 @@ def with_free_cells(assignment) -> nbformat.NotebookNode:
 
 
 def executed_and_moved(assignment) -> nbformat.NotebookNode:
-    """Correct answers, the last task moved to the top, run in Jupyter (outputs saved), with a magic."""
+    """The correct student: the reference answers, the last task moved to the top, a magic, run in
+    Jupyter (outputs saved) and saved as nbformat 4.4."""
     notebook = student_notebook(assignment, reference_answers(assignment))
     move_task_first(notebook, assignment.items[-1])
     add_free_cell(notebook, "%matplotlib inline\nimport matplotlib.pyplot as plt", after=("setup", ""))
@@ -103,8 +105,7 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
 def course(tmp_path_factory) -> Path:
     course = tmp_path_factory.mktemp("course")
     shutil.copy(REPO / "nbgrader_config.py", course)
-    students = {"correct": reference_answers, "stubbed": lambda a: {}, "buggy": buggy_answers,
-                "noisy": noisy_answers}
+    students = {"stubbed": lambda a: {}, "buggy": buggy_answers, "noisy": noisy_answers}
     for assignment in ASSIGNMENTS:
         shutil.copytree(SOURCE / assignment.folder, course / "source" / assignment.folder)
         nbgrader(course, "generate_assignment", assignment.folder, "--force")
@@ -113,7 +114,7 @@ def course(tmp_path_factory) -> Path:
             notebook = student_notebook(assignment, answers(assignment))
             write_notebook(course / "submitted" / student / submitted, notebook)
         write_notebook(course / "submitted" / "free_cells" / submitted, with_free_cells(assignment))
-        write_nbformat_44(course / "submitted" / "executed_44" / submitted, executed_and_moved(assignment))
+        write_nbformat_44(course / "submitted" / "correct" / submitted, executed_and_moved(assignment))
     for assignment in ASSIGNMENTS:
         nbgrader(course, "autograde", assignment.folder, "--force")
         nbgrader(course, "generate_feedback", assignment.folder, "--force")
@@ -133,7 +134,7 @@ def test_autograde_and_dlkit_give_the_same_points(course):
                 assert notebook.max_code_score == pytest.approx(result.max_score(assignment.module))
     assert dlkit["correct"].score() == dlkit["correct"].max_score()
     assert dlkit["noisy"].score() == dlkit["noisy"].max_score()  # and so in nbgrader, compared above
-    for honest in ("free_cells", "executed_44"):
+    for honest in ("correct", "free_cells"):
         lost = [f"{r.test.nodeid}: {r.output}" for r in dlkit[honest].results if r.score < r.test.points]
         assert not lost, (honest, lost)
     assert dlkit["stubbed"].score() == 0
