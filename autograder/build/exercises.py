@@ -31,6 +31,8 @@ def kit_files() -> dict[Path, str]:
     """``_kit/siblings.py`` and ``_kit/ready_made/<module>.py``, as the grader's worker uses them."""
     files = {EXERCISES / "_kit" / "siblings.py": SIBLINGS.read_text()}
     for m in MODULES:
-        if (SUPPORT / f"{m}.py").is_file():
+        # training's ready-made version would be 06's answer in plain sight (it is not built on a
+        # forbidden built-in); nothing a student writes needs it, as only 07 comes after it
+        if m != "training" and (SUPPORT / f"{m}.py").is_file():
             files[EXERCISES / "_kit" / "ready_made" / f"{m}.py"] = (SUPPORT / f"{m}.py").read_text()
     return files
