@@ -95,9 +95,9 @@ def test_an_odd_notebook_is_a_message_for_its_module_only(case, tmp_path):
     data, message, graded = ODD_NOTEBOOKS[case]
     folder = write_json(tmp_path / case, data)
     shutil.copy(SOLUTIONS / "perceptron.py", folder)
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: the machine may be busy with other work
     files = read_submission(folder)
-    assert time.monotonic() - started < 5, "reading an odd notebook must stay cheap"
+    assert time.process_time() - started < 3, "reading an odd notebook must stay cheap"
     assert files["perceptron"].status == "ok"
     notebook = files["activations"]
     if graded:
@@ -128,9 +128,9 @@ def test_a_quadratic_cell_costs_linear_time(tmp_path):
     cell = "".join(f"def h{i:07d}(z):\n    return z + {i % 10}\n" for i in range(count))
     assert len(cell) < MAX_CODE_CHARS
     folder = write_json(tmp_path / "defs", with_cells(free(cell)))
-    started = time.monotonic()
+    started = time.process_time()
     notebook = read_submission(folder)["activations"]
-    assert notebook.status == "ok" and time.monotonic() - started < 5
+    assert notebook.status == "ok" and time.process_time() - started < 3
 
 
 def test_the_notebooks_of_a_submission_share_one_size_budget(tmp_path):

@@ -42,17 +42,20 @@ def scan(folder: Path) -> Scan:
     """Notebooks in the folder and its direct subfolders (nbgrader's <assignment>/ level)."""
     found = Scan()
     for entry in entries(folder):
-        if entry.is_symlink():  # a linked .py is the module's own message (see read_module)
-            if entry.name.endswith(".ipynb") or is_dir_behind_link(entry) or not entry.name.endswith(".py"):
-                found.links.append(Path(entry.path))
-        elif entry.is_dir(follow_symlinks=False) and entry.name != CHECKPOINTS:
-            for inner in entries(Path(entry.path)):
-                if inner.name.endswith(".ipynb") and inner.is_symlink():
-                    found.links.append(Path(inner.path))
-                elif inner.name.endswith(".ipynb") and inner.is_file(follow_symlinks=False):
-                    found.notebooks.append(Path(inner.path))
-        elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".ipynb"):
-            found.notebooks.append(Path(entry.path))
+        try:
+            if entry.is_symlink():  # a linked .py is the module's own message (see read_module)
+                if not entry.name.endswith(".py") or is_dir_behind_link(entry):
+                    found.links.append(Path(entry.path))
+            elif entry.is_dir(follow_symlinks=False) and entry.name != CHECKPOINTS:
+                for inner in entries(Path(entry.path)):
+                    if inner.name.endswith(".ipynb") and inner.is_symlink():
+                        found.links.append(Path(inner.path))
+                    elif inner.name.endswith(".ipynb") and inner.is_file(follow_symlinks=False):
+                        found.notebooks.append(Path(inner.path))
+            elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".ipynb"):
+                found.notebooks.append(Path(entry.path))
+        except OSError:  # vanished or unreadable while listed: not part of the submission
+            continue
     return found
 
 
