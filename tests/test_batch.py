@@ -19,13 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder.build.examples import EXAMPLES
 from autograder.csv_cells import csv_text, text_cell
 from autograder.grading.ids import RESERVED, SAFE_PREFIX, output_folders, printable, student_id
 from autograder.sandbox import bubblewrap
-from autograder.syllabus import REPO
+from autograder.syllabus import REPO, SOLUTIONS
 
-HONEST = EXAMPLES / "ada"  # an example submission with full marks
+HONEST = SOLUTIONS  # full marks, and never stale (examples/submissions/ada is a copy made by dlkit build)
 FORMULA = '=HYPERLINK("https:evil.example","click")'  # a folder name cannot hold "/"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 needs_sandbox = pytest.mark.skipif(bubblewrap() is None, reason="bubblewrap cannot run here")
@@ -99,6 +98,18 @@ def test_an_id_never_writes_through_what_the_output_folder_already_holds(tmp_pat
     assert places["earlier"] == out / "earlier"
     for name in ("notes.txt", "linked", "report"):
         assert places[name].parent == out and places[name].name.startswith(SAFE_PREFIX), name
+
+
+def test_budget_flag_reaches_the_limits_and_a_rerun_with_other_limits_grades_again(tmp_path):
+    from autograder.cli import grading_limits, main
+    from autograder.grading.batch import grading_stamp
+    from autograder.sandbox import Limits
+
+    assert grading_limits(7.5).submission_seconds == 7.5 and grading_limits(None) == Limits()
+    with pytest.raises(SystemExit) as refused:
+        main(["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--budget", "-1"])
+    assert refused.value.code == 2
+    assert grading_stamp(tmp_path, grading_limits(7.5)) != grading_stamp(tmp_path, Limits())
 
 
 def test_csv_cells_never_start_a_formula_and_numbers_stay_numbers():

@@ -17,6 +17,7 @@ results stay; rerunning the batch grades only what is left (``already_graded``).
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import multiprocessing
 import os
@@ -155,7 +156,7 @@ def grade_one(submission: Submission, limits: Limits = Limits()) -> Outcome:
     try:
         from autograder.grading.grade import grade_submission
 
-        stamp = fingerprint(submission.folder)  # before grading: a file changed meanwhile means a regrade
+        stamp = grading_stamp(submission.folder, limits)  # before grading: a file changed meanwhile means a regrade
         result = grade_submission(submission.folder, limits=limits)
         STOP.check()  # in process, a stop came during this grading: record nothing
         result.student = submission.student
@@ -192,13 +193,19 @@ def not_graded_here(submission: Submission, exc: Exception) -> Outcome:
                        details + "".join(traceback.format_exception(again)))
 
 
-def already_graded(submission: Submission) -> dict | None:
+def grading_stamp(folder: Path, limits: Limits) -> str:
+    """What a grade depends on: the submission's files, the grader (``fingerprint``) and the limits
+    it was graded under (a rerun with another ``--budget`` grades again)."""
+    return hashlib.sha256(f"{fingerprint(folder)}\0{limits!r}".encode()).hexdigest()
+
+
+def already_graded(submission: Submission, limits: Limits = Limits()) -> dict | None:
     """The summary row of a finished, up-to-date result for ``submission``, if there is one."""
     try:
         data = json.loads((submission.out / "results.json").read_text(encoding="utf-8"))
         extra = data.get("extra_data", {})
         if (extra.get("dlkit_student") == submission.student
-                and extra.get("dlkit_fingerprint") == fingerprint(submission.folder)):
+                and extra.get("dlkit_fingerprint") == grading_stamp(submission.folder, limits)):
             return summary_row(submission.student, data)
     except Exception:  # noqa: BLE001 - anything odd about an earlier result: grade again
         pass
@@ -247,7 +254,7 @@ def grade_batch(folders: list[Path], out: Path, jobs: int,
     todo = []
     for submission in plan(folders, out):
         remove_partial_writes(submission.out)
-        done = None if force else already_graded(submission)
+        done = None if force else already_graded(submission, limits)
         if done is None:
             todo.append(submission)
         else:
