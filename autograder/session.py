@@ -43,8 +43,8 @@ class Budget:
         self.used += seconds
 
     def message(self) -> str:
-        return (f"time limit: grading your submission took its whole budget of {self.seconds:g} s, "
-                "so this test did not run")
+        return (f"time limit: your code used up its whole budget of {self.seconds:g} s of running time "
+                "for this submission, so this test did not run")
 
 
 class LocalTransport:

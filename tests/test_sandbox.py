@@ -377,6 +377,7 @@ def test_attacks_score_zero_and_the_honest_grade_stands(tmp_path):
         elapsed = time.monotonic() - started
     finally:
         listener.close()
+    print(f"attack batch: {len(folders) + 1} submissions in {elapsed:.0f} s")
     assert not failures, failures
     scores = {row["student"]: row["total"] for row in rows}
     breaches = {name: score for name, score in scores.items() if name not in ("honest", "control") and score > 0}

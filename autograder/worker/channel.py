@@ -21,6 +21,7 @@ from autograder.worker.server import Server
 
 MAX_READ_BYTES = MAX_MESSAGE_BYTES + 16 * 2**20  # the tensors' bytes, and room for the JSON header
 PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
@@ -80,7 +81,8 @@ def serve_module(sock: socket.socket, load: Callable[[], Any], filename: str) ->
 
 RLIMITS = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU,
            "processes": resource.RLIMIT_NPROC, "file_bytes": resource.RLIMIT_FSIZE,
-           "open_files": resource.RLIMIT_NOFILE, "queue_bytes": resource.RLIMIT_MSGQUEUE}
+           "open_files": resource.RLIMIT_NOFILE,
+           "queue_bytes": getattr(resource, "RLIMIT_MSGQUEUE", None)}  # Linux only
 
 
 def restrict(limits: dict[str, int], uid: int) -> None:
@@ -90,7 +92,7 @@ def restrict(limits: dict[str, int], uid: int) -> None:
     Taking a user of its own (all three ids) clears the effective and permitted capabilities; the
     inheritable set is cleared explicitly, so the worker holds no capability at all."""
     for name, value in limits.items():
-        if name not in RLIMITS or value <= 0:
+        if RLIMITS.get(name) is None or value <= 0:
             continue
         hard = value + 5 if name == "cpu_seconds" else value  # SIGXCPU first, then SIGKILL
         resource.setrlimit(RLIMITS[name], (value, hard))
@@ -100,7 +102,7 @@ def restrict(limits: dict[str, int], uid: int) -> None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
-        _clear_capabilities()
+    _clear_capabilities()  # also when no user could be taken (a sandbox in a user namespace)
 
 
 def _no_new_privileges() -> None:
@@ -112,9 +114,14 @@ def _no_new_privileges() -> None:
 
 
 def _clear_capabilities() -> None:
-    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
-    empty = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable x 2 words
-    ctypes.CDLL(None, use_errno=True).capset(header, empty)  # if refused, only an inert set is left
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+        empty = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable x 2 words
+        libc.capset(header, empty)  # never refused: a process may always give capabilities up
+    except (OSError, AttributeError):  # not Linux: no capabilities to give up
+        pass
 
 
 def torch_threads() -> None:
