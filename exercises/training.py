@@ -30,7 +30,8 @@ def minibatches(X: Tensor, y: Tensor, batch_size: int,
     """Yield ``(X_batch, y_batch)`` pairs that cover every row of ``X`` exactly once.
 
     Without ``generator`` the rows come in order. With one, visit them in the
-    order of ``torch.randperm(n, generator=generator)``. Batches hold
+    order of a permutation drawn from it (for example
+    ``torch.randperm(n, generator=generator)``). Batches hold
     ``batch_size`` rows, except the last, which holds what is left (it is not
     dropped).
     """

@@ -96,10 +96,12 @@ def numerical_gradient(f: Callable[[Tensor], Tensor], x: Tensor, h: float = 1e-5
         grad_i = (f(x + h e_i) - f(x - h e_i)) / (2h)
     ``f`` maps a tensor shaped like ``x`` to a 0-d tensor. Returns a tensor
     shaped like ``x``, in its dtype (use float64 for accurate results). ``x``
-    itself is unchanged afterwards: perturb a copy.
+    itself is unchanged afterwards: perturb a copy. ``x`` may be a view whose
+    memory is not contiguous (a transposed matrix), so make the copy contiguous
+    (``x.detach().clone().contiguous()``) before viewing it as one flat vector.
     """
     ### BEGIN SOLUTION
-    x_shifted = x.detach().clone()
+    x_shifted = x.detach().clone().contiguous()
     flat = x_shifted.view(-1)
     grad = torch.zeros_like(flat)
     for i in range(flat.numel()):

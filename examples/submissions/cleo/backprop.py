@@ -68,6 +68,8 @@ def numerical_gradient(f: Callable[[Tensor], Tensor], x: Tensor, h: float = 1e-5
         grad_i = (f(x + h e_i) - f(x - h e_i)) / (2h)
     ``f`` maps a tensor shaped like ``x`` to a 0-d tensor. Returns a tensor
     shaped like ``x``, in its dtype (use float64 for accurate results). ``x``
-    itself is unchanged afterwards: perturb a copy.
+    itself is unchanged afterwards: perturb a copy. ``x`` may be a view whose
+    memory is not contiguous (a transposed matrix), so make the copy contiguous
+    (``x.detach().clone().contiguous()``) before viewing it as one flat vector.
     """
     raise NotImplementedError("numerical_gradient is not implemented yet: replace this line with your code.")
