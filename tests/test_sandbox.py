@@ -207,7 +207,7 @@ blocks = []
 while len(blocks) < 32:  # at most 8 GiB
     blocks.append(bytearray(256 * 2**20))
 return z''')},
-        "fork_bomb": torch_attack(in_evaluate=f'''
+        "fork_bomb": torch_attack(in_evaluate='''
 import os, time
 for _ in range(300):
     if os.fork() == 0:

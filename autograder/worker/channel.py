@@ -1,4 +1,4 @@
-"""What every worker does: talk on its channel, restrict itself, serve one module.
+"""What every worker does: talk on its channel and restrict itself (see ``template.serve_worker``).
 
 Requests and replies travel on the worker's own socket only, as length-prefixed
 ``protocol`` messages; the student's prints go to the worker's stdout/stderr,
@@ -13,11 +13,8 @@ import resource
 import socket
 import struct
 import time
-from collections.abc import Callable
-from typing import Any
 
-from autograder.worker.protocol import MAX_MESSAGE_BYTES, ProtocolError, encode
-from autograder.worker.server import Server
+from autograder.worker.protocol import MAX_MESSAGE_BYTES, ProtocolError
 
 MAX_READ_BYTES = MAX_MESSAGE_BYTES + 16 * 2**20  # the tensors' bytes, and room for the JSON header
 PR_SET_NO_NEW_PRIVS = 38
@@ -63,20 +60,6 @@ def _wait_at_most(sock: socket.socket, deadline: float | None) -> None:
     if left <= 0:
         raise TimeoutError("deadline passed")
     sock.settimeout(left)
-
-
-def serve_module(sock: socket.socket, load: Callable[[], Any], filename: str) -> None:
-    """Import the student's module (``load``), report how that went, then answer requests."""
-    try:
-        module = load()
-        hello = {"ok": True, "value": None}
-    except BaseException as exc:  # noqa: BLE001 - a module that exits or raises at import
-        module = None
-        hello = Server(None, filename)._error(exc)
-    write_message(sock, encode(hello))
-    server = Server(module, filename)
-    while (request := read_message(sock)) is not None:
-        write_message(sock, server.handle_bytes(request))
 
 
 RLIMITS = {"memory_bytes": resource.RLIMIT_AS, "cpu_seconds": resource.RLIMIT_CPU,
