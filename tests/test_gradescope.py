@@ -42,3 +42,25 @@ def test_the_zip_grades_a_submission_in_gradescope_layout(tmp_path):
     relu = [t for t in by_module["activations"] if t["tags"][1] == "relu"]
     assert relu and all(t["score"] == 0 for t in relu)
     assert all(t["score"] == 0 for t in by_module["mlp"])
+
+
+def test_setup_sh_uses_cpu_wheels_and_refuses_an_old_python(tmp_path):
+    archive = build_zip(tmp_path / "autograder.zip")
+    with zipfile.ZipFile(archive) as z:
+        setup = z.read("setup.sh").decode()
+    command = setup.replace("\\\n", " ")  # the install command, its continuation lines joined
+    install = next(line for line in command.splitlines() if "pip install -r" in line)
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in install
+    python310 = next((p for p in ("/root/.pyenv/versions/3.10.13/bin/python3.10",) if os.path.exists(p)), None)
+    if python310 is None:
+        return
+    shims = tmp_path / "bin"  # apt-get does nothing here, and python3 is a 3.10
+    shims.mkdir()
+    (shims / "apt-get").write_text("#!/bin/sh\nexit 0\n")
+    (shims / "apt-get").chmod(0o755)
+    (shims / "python3").symlink_to(python310)
+    script = tmp_path / "setup.sh"
+    script.write_text(setup)
+    run = subprocess.run(["bash", str(script)], env={**os.environ, "PATH": f"{shims}:/usr/bin:/bin"},
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and "needs Python 3.11 or newer" in run.stderr, run.stderr
