@@ -5,12 +5,6 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch_mlp import SpiralDataset, MLP, train_epoch, evaluate, fit
 
 
-def is_float(value):
-    """A float as the syllabus means it: a Python float, or a 0-d floating-point tensor."""
-    return isinstance(value, float) or (isinstance(value, torch.Tensor) and value.dim() == 0
-                                        and value.is_floating_point())
-
-
 def test_SpiralDataset_length():
     assert len(SpiralDataset(n_per_class=5, n_classes=3)) == 15, "len should be n_per_class * n_classes (5 * 3 here)"
     assert len(SpiralDataset(n_per_class=4, n_classes=2)) == 8, "len should be n_per_class * n_classes (4 * 2 here)"
@@ -55,7 +49,10 @@ def test_train_epoch_returns_mean_loss():
     loader = DataLoader(TensorDataset(torch.ones(4, 2), torch.tensor([0, 1, 0, 1])), batch_size=2)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
     got = train_epoch(model, loader, nn.CrossEntropyLoss(), optimizer)
-    assert is_float(got), "train_epoch should return a float: use loss.item()"
+    # a float: a Python float or a 0-d floating-point tensor
+    is_float = isinstance(got, float) or (isinstance(got, torch.Tensor) and got.dim() == 0
+                                          and got.is_floating_point())
+    assert is_float, "train_epoch should return a float: use loss.item()"
     assert abs(got - math.log(2.0)) < 1e-6, "with zero weights every batch loss is ln 2, so the mean batch loss should be ln 2"
 
 
@@ -77,7 +74,10 @@ def test_evaluate_perfect_model_scores_one():
     X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0], [0.0, 3.0]])
     loader = DataLoader(TensorDataset(X, torch.tensor([0, 1, 0, 1])), batch_size=3)
     got = evaluate(model, loader)
-    assert is_float(got), "evaluate should return a float"
+    # a float: a Python float or a 0-d floating-point tensor
+    is_float = isinstance(got, float) or (isinstance(got, torch.Tensor) and got.dim() == 0
+                                          and got.is_floating_point())
+    assert is_float, "evaluate should return a float"
     assert got == 1.0, "this model classifies every sample right (argmax of the logits), so the accuracy should be 1.0"
 
 
@@ -109,5 +109,8 @@ def test_fit_returns_decreasing_losses():
     loader = DataLoader(TensorDataset(X, torch.tensor([0, 0, 1, 1])), batch_size=2)
     losses = fit(model, loader, epochs=5, lr=0.1)
     assert isinstance(losses, list) and len(losses) == 5, "fit should return a list with one loss per epoch (5 here)"
-    assert all(is_float(v) for v in losses), "each epoch loss should be a float (the result of train_epoch)"
+    # a float: a Python float or a 0-d floating-point tensor
+    floats = [isinstance(v, float) or (isinstance(v, torch.Tensor) and v.dim() == 0
+                                    and v.is_floating_point()) for v in losses]
+    assert all(floats), "each epoch loss should be a float (the result of train_epoch)"
     assert losses[-1] < losses[0], "the loss should go down on this easy dataset: use Adam with lr and nn.CrossEntropyLoss"

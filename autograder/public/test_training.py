@@ -2,12 +2,6 @@ import torch
 from training import sgd_step, minibatches, train
 
 
-def is_float(value):
-    """A float as the syllabus means it: a Python float, or a 0-d floating-point tensor."""
-    return isinstance(value, float) or (isinstance(value, torch.Tensor) and value.dim() == 0
-                                        and value.is_floating_point())
-
-
 def test_sgd_step_arithmetic():
     params = [(torch.tensor([[1.0, 2.0]]), torch.tensor([3.0]))]
     grads = [(torch.tensor([[10.0, -10.0]]), torch.tensor([1.0]))]
@@ -50,7 +44,10 @@ def test_train_losses_decrease():
     y = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
     params, losses = train(X, y, [2, 8, 2], lr=0.1, epochs=20, batch_size=4)
     assert isinstance(losses, list) and len(losses) == 20, "train should return one loss per epoch (20 here) in a list"
-    assert all(is_float(v) for v in losses), "each epoch loss should be a float: use loss.item()"
+    # a float: a Python float or a 0-d floating-point tensor
+    floats = [isinstance(v, float) or (isinstance(v, torch.Tensor) and v.dim() == 0
+                                    and v.is_floating_point()) for v in losses]
+    assert all(floats), "each epoch loss should be a float: use loss.item()"
     assert losses[-1] < losses[0], "the loss should go down on this easy dataset: check backward and sgd_step in the loop"
     (W1, b1), (W2, b2) = params
     assert W1.shape == (2, 8) and W2.shape == (8, 2), "params should have the shapes given by layer_sizes [2, 8, 2]"
