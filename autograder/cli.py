@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     classroom = commands.add_parser("classroom", help="write a GitHub Classroom template repository")
     classroom.add_argument("out", type=Path, metavar="DIR")
 
+    similar = commands.add_parser("similarity", help="pairwise code similarity per assignment (copydetect)")
+    similar.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+                         help="a submission folder, as for `dlkit grade` (its name is the student id)")
+    similar.add_argument("--out", type=Path, required=True, metavar="DIR",
+                         help="where similarity.csv and index.html go")
+
     demo = commands.add_parser("demo", help="build the release, then grade the bundled example submissions")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
 
@@ -53,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"GitHub Classroom template written to {build_template(args.out)} (push it as the template repo)")
         return 0
+    if args.command == "similarity":
+        from autograder.similarity.run import run_similarity
+
+        return run_similarity(args.submissions, args.out)
     if args.command == "doctor":
         return run_doctor()
     if args.command == "demo":
