@@ -102,7 +102,7 @@ def grading_limits(budget: float | None):
     """The sandbox's limits, with the per-submission wall budget when one is asked for."""
     import dataclasses
 
-    from autograder.sandbox import Limits
+    from autograder.runner.sandbox import Limits
 
     if budget is None:
         return Limits()
@@ -159,7 +159,7 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
     from autograder.grading.ids import printable, student_id
     from autograder.syllabus import ASSIGNMENTS
 
-    from autograder.sandbox import bubblewrap, sandbox_description, warn_unsandboxed
+    from autograder.runner.sandbox import bubblewrap, sandbox_description, warn_unsandboxed
 
     console = Console(stderr=True, soft_wrap=True)
     limits = grading_limits(budget)
@@ -276,7 +276,7 @@ def run_doctor() -> int:
     import shutil
     from importlib import metadata
 
-    from autograder.sandbox import bubblewrap, sandbox_description
+    from autograder.runner.sandbox import bubblewrap, sandbox_description
 
     def version(name: str) -> str:
         try:
@@ -305,7 +305,7 @@ def run_selftest(pytest_args: list[str]) -> int:
 
 
 def run_mutants(modules: tuple[str, ...], jobs: int) -> int:
-    from autograder import mutation
+    from autograder.mutants import mutation
     from autograder.syllabus import MODULES
 
     modules = modules or MODULES

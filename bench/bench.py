@@ -123,8 +123,8 @@ def floor_seconds(repeats: int = 3) -> float:
     """CPU seconds for one submission's hidden checks, the reference grading itself in one warm process."""
     code = f"""
 import time, inspect
-from autograder.reference import reference
-from autograder.session import LocalTransport, Session
+from autograder.runner.reference import reference
+from autograder.runner.session import LocalTransport, Session
 from autograder.suites import tests_of
 import importlib
 students, costs = {{}}, []

@@ -13,8 +13,8 @@ from pathlib import Path
 import nbformat
 
 from autograder.build.code import stub_source
-from autograder.build.notebooks import role_of
-from autograder.mutation import load
+from autograder.cells import role_of
+from autograder.mutants.catalogue import load
 from autograder.syllabus import ASSIGNMENTS, MODULES, RELEASE, SOLUTIONS, SOURCE
 
 KINDS = ("correct", "stubbed", "buggy", "halfway")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.build.notebooks import role_of
+from autograder.cells import role_of
 from autograder.syllabus import RELEASE, SOURCE, Assignment
 
 

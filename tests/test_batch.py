@@ -21,7 +21,7 @@ import pytest
 
 from autograder.csv_cells import csv_text, text_cell
 from autograder.grading.ids import RESERVED, SAFE_PREFIX, output_folders, printable, student_id
-from autograder.sandbox import bubblewrap
+from autograder.runner.sandbox import bubblewrap
 from autograder.syllabus import REPO, SOLUTIONS
 
 HONEST = SOLUTIONS  # full marks, and never stale (examples/submissions/ada is a copy made by dlkit build)
@@ -103,7 +103,7 @@ def test_an_id_never_writes_through_what_the_output_folder_already_holds(tmp_pat
 def test_budget_flag_reaches_the_limits_and_a_rerun_with_other_limits_grades_again(tmp_path):
     from autograder.cli import grading_limits, main
     from autograder.grading.batch import grading_stamp
-    from autograder.sandbox import Limits
+    from autograder.runner.sandbox import Limits
 
     assert grading_limits(7.5).submission_seconds == 7.5 and grading_limits(None) == Limits()
     with pytest.raises(SystemExit) as refused:
@@ -354,7 +354,7 @@ def test_a_stop_while_grading_in_process_records_nothing_half_done(tmp_path):
     """``grade_batch`` in this very process (no pool, as a library caller may run it): a stop ends
     the batch after the current submission, whose cut-short grade is not recorded."""
     from autograder.grading import batch
-    from autograder.sandbox import Limits
+    from autograder.runner.sandbox import Limits
 
     subs, out = tmp_path / "subs", tmp_path / "out"
     first = copy_submission(subs, "first", modules=("perceptron",))

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from submissions import plan, write_module_folders, write_notebooks  # noqa: E402
 
-from autograder.build.notebooks import role_of  # noqa: E402
+from autograder.cells import role_of  # noqa: E402
 from autograder.syllabus import ASSIGNMENTS, EXERCISES, SOLUTIONS  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""The suites' one tolerance policy (autograder/checks.py): correct forms pass, mistakes fail, and a failure
+"""The suites' one tolerance policy (autograder/suites/checks.py): correct forms pass, mistakes fail, and a failure
 says how the result is wrong without any number taken from the expected values."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 import pytest
 import torch
 
-from autograder.checks import Mistake, close, number, same_number, within
+from autograder.suites.checks import Mistake, close, number, same_number, within
 
 F32, F64 = torch.float32, torch.float64
 

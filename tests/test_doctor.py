@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from autograder.sandbox import bubblewrap
+from autograder.runner.sandbox import bubblewrap
 
 DLKIT = [sys.executable, "-m", "autograder.cli"]
 
@@ -24,7 +24,7 @@ def test_an_unsandboxed_run_warns_once(tmp_path):
     folder.mkdir()
     (folder / "perceptron.py").write_text("def step(z):\n    return (z >= 0).to(z.dtype)\n")
     env = {**os.environ, "PATH": "/nonexistent"}  # no bwrap on PATH ...
-    code = ("import sys, autograder.sandbox as s; s.bwrap_candidates = lambda: []; "  # ... nor the wheel's
+    code = ("import sys, autograder.runner.sandbox as s; s.bwrap_candidates = lambda: []; "  # ... nor the wheel's
             "from autograder.cli import main; sys.exit(main(sys.argv[1:]))")
     run = subprocess.run([sys.executable, "-c", code, "grade", str(folder), "--out", str(tmp_path / "out"),
                           "--jobs", "2"], capture_output=True, text=True, timeout=600, env=env)

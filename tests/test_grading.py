@@ -71,7 +71,7 @@ def test_edited_notebooks_are_graded_as_far_as_they_can_be(tmp_path):
     """A deleted answer cell costs that function; a duplicated one: the last copy counts."""
     import nbformat
 
-    from autograder.build.notebooks import role_of
+    from autograder.cells import role_of
     from autograder.syllabus import BY_MODULE
     from notebook_helpers import reference_answers, student_notebook, write_notebook
 
@@ -158,7 +158,7 @@ def test_the_cli_exits_non_zero_only_when_it_could_not_grade(tmp_path, submissio
 @pytest.mark.parametrize("module", MODULES)
 def test_grading_is_deterministic(module, reference_copy, submission):
     """Same submission, same score and messages, every run (a buggy one, where messages matter)."""
-    from autograder import mutation
+    from autograder.mutants import mutation
 
     bugs = [e for e in mutation.load((module,)) if e.kind == "bug"][:1]
     folder = submission(f"det-{module}", **{module: bugs[0].apply()})
@@ -242,9 +242,9 @@ def test_a_worker_holds_no_bytes_of_an_earlier_students_submission(submission):
     import hashlib
     import secrets
 
-    from autograder.session import Session
+    from autograder.runner.session import Session
     from autograder.support import ready_made_sources
-    from autograder.workers import ForkedTransport, LoadRequest, fork_server
+    from autograder.runner.transport import ForkedTransport, LoadRequest, fork_server
 
     def marker() -> tuple[str, str]:
         return "dlkitscan" + secrets.token_hex(4), secrets.token_hex(16)

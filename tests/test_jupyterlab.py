@@ -36,7 +36,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.build.notebooks import role_of
+from autograder.cells import role_of
 from autograder.syllabus import BY_MODULE, RELEASE, SOLUTIONS
 
 MODULE = "activations"  # the notebook the student works through

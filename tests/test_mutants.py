@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import mutation
+from autograder.mutants import mutation
 from autograder.syllabus import ASSIGNMENTS, MODULES
 
 

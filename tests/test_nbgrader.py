@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import mutation
+from autograder.mutants import mutation
 from autograder.build.release import nbgrader_env
 from autograder.grading.grade import grade_submission
 from autograder.syllabus import BY_MODULE, REPO, SOURCE
@@ -157,7 +157,7 @@ def test_feedback_and_export_show_no_hidden_material(course):
 
 def test_warnings_on_stderr_do_not_zero_a_test_cell(tmp_path):
     """A torch warning printed while the hidden tests run must not cost the cell its points."""
-    from autograder.notebook import run_hidden_tests
+    from autograder.grading.in_kernel import run_hidden_tests
 
     namespace = {}
     exec("import torch, warnings\n" + reference_answers(BY_MODULE["activations"])["relu"].replace(

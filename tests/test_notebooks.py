@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.build.notebooks import role_of
+from autograder.cells import role_of
 from autograder.suites import points_per_item
 from autograder.syllabus import ASSIGNMENTS, RELEASE, SOURCE
 

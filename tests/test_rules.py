@@ -7,9 +7,9 @@ import ast
 import nbformat
 import pytest
 
-from autograder.build.notebooks import role_of
+from autograder.cells import role_of
 from autograder.grading.rules import find_violations
-from autograder.mutation import load
+from autograder.mutants.catalogue import load
 from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES, SOLUTIONS, SOURCE
 
 FROM_SCRATCH = tuple(a.module for a in ASSIGNMENTS if a.from_scratch)

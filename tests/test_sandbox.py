@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.batch import grade_batch
-from autograder.sandbox import Limits, bubblewrap
+from autograder.runner.sandbox import Limits, bubblewrap
 from autograder.syllabus import EXERCISES, MODULES, SOLUTIONS
 
 BUDGET = 90.0  # the wall time the code of one submission may take in the attack batch
@@ -182,7 +182,7 @@ raise ValueError(" ".join(texts)[:900] or "nothing to read")
             'raise NotImplementedError("softmax', 'return z.as_subclass(Sneaky)\n    raise NotImplementedError("softmax')},
         "read_secrets": torch_attack(in_evaluate=leak),
         "import_grader": {"activations.py": attack(
-            "from autograder.reference import reference\n",
+            "from autograder.runner.reference import reference\n",
             in_sigmoid="return reference('activations').sigmoid(z)")},
         "introspection": {"activations.py": attack(in_sigmoid='''
 import gc, sys
@@ -437,7 +437,7 @@ def test_attacks_score_zero_and_the_honest_grade_stands(tmp_path):
 
 
 def _uids(state: str, count: int) -> list[int]:
-    from autograder.uids import next_uid
+    from autograder.runner.uids import next_uid
     return [next_uid(Path(state)) for _ in range(count)]
 
 
@@ -461,10 +461,10 @@ def test_the_template_survives_failing_requests_and_is_restarted_when_it_dies():
 
     import torch
 
-    from autograder.session import Session
+    from autograder.runner.session import Session
     from autograder.worker.channel import write_message
     from autograder.worker.protocol import decode
-    from autograder.workers import ForkedTransport, ForkServer, LoadRequest
+    from autograder.runner.transport import ForkedTransport, ForkServer, LoadRequest
 
     server = ForkServer(sandbox=True)
     honest = LoadRequest("activations", sources={"activations": (SOLUTIONS / "activations.py").read_text()})

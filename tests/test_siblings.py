@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from autograder.grading.grade import grade_submission
-from autograder.session import Session
+from autograder.runner.session import Session
 from autograder.support import ready_made_sources
 from autograder.syllabus import ASSIGNMENTS, EXERCISES, MODULES, SOLUTIONS
-from autograder.workers import ForkedTransport, LoadRequest
+from autograder.runner.transport import ForkedTransport, LoadRequest
 from autograder.worker.siblings import GRADED, GradedImports
 
 
@@ -311,7 +311,7 @@ def found_versions():
 
 @pytest.mark.parametrize("module", ["activations", "torch_mlp"])
 def test_no_ready_made_version_of_the_module_under_test_can_be_found_in_its_worker(submission, module):
-    from autograder.sandbox import bubblewrap
+    from autograder.runner.sandbox import bubblewrap
 
     if bubblewrap() is None:
         pytest.skip("without a sandbox the worker can read the kit's files")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.build.code import stub_source
-from autograder.mutation import load
+from autograder.mutants.catalogue import load
 from autograder.syllabus import MODULES, REPO, SOLUTIONS
 
 EXAMPLES = REPO / "examples" / "submissions"

@@ -8,36 +8,21 @@ they always match solutions/, the public checks and the hidden suites.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 import nbformat
 
 from autograder.build.code import SolutionModule, read_solution
+from autograder.cells import ROLES, WRITTEN, role_of
 from autograder.suites import points_per_item
 from autograder.syllabus import MODULES, SOLUTIONS, SOURCE, Assignment
 
 SUPPORT = Path(__file__).resolve().parent.parent / "support"
 PUBLIC = Path(__file__).resolve().parent.parent / "public"
-MARKER = re.compile(r"^#\s*dlkit:\s*(setup|answer|check|tests)\b\s*(\S*)\s*$")
-WRITTEN = re.compile(r"^<!--\s*dlkit:\s*written\s+(\S+)\s+([\d.]+)\s*-->\s*$")
-ROLES = ("setup", "answer", "check", "tests", "written")
 
 
 class NotebookError(Exception):
     pass
-
-
-def role_of(cell: dict) -> dict | None:
-    """The generated role of a cell: from its metadata, or from a marker line on first build."""
-    if "dlkit" in cell.get("metadata", {}):
-        return dict(cell["metadata"]["dlkit"])
-    first = cell.get("source", "").split("\n", 1)[0].strip()
-    if cell["cell_type"] == "code" and (m := MARKER.match(first)):
-        return {"role": m.group(1), "name": m.group(2)} if m.group(2) else {"role": m.group(1)}
-    if cell["cell_type"] == "markdown" and (m := WRITTEN.match(first)):
-        return {"role": "written", "name": m.group(1), "points": float(m.group(2))}
-    return None
 
 
 def nbgrader_meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
@@ -157,7 +142,7 @@ def hidden_test_code(module: str, item: str, points: float) -> str:
     return "\n".join([
         f"# Hidden tests for `{item}` ({points:g} points) run here when your notebook is graded.",
         "### BEGIN HIDDEN TESTS",
-        "from autograder.notebook import hidden_tests",
+        "from autograder.grading.in_kernel import hidden_tests",
         f'hidden_tests("{module}", "{item}", globals())',
         "### END HIDDEN TESTS",
     ])

@@ -37,7 +37,7 @@ from autograder.grading.fingerprint import fingerprint
 from autograder.grading.ids import output_folders, printable, student_id
 from autograder.grading.results import (atomic_write, grades_csv, results_data, summary_row, ungraded_result,
                                         write_results)
-from autograder.sandbox import Limits
+from autograder.runner.sandbox import Limits
 
 LOG = "grader.log"
 MAX_POOL_DEATHS = 1  # a submission being graded when this many pools broke is graded alone next

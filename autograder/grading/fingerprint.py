@@ -15,7 +15,7 @@ from autograder.grading.folder import OutsideFolder, find_notebooks, read_inside
 from autograder.grading.notebooks import MAX_NOTEBOOK_BYTES, MAX_NOTEBOOKS_BYTES
 from autograder.syllabus import MODULES, REPO
 
-GRADER_FILES = ("solutions/*.py", "autograder/suites/*.py", "autograder/checks.py", "autograder/support/*.py",
+GRADER_FILES = ("solutions/*.py", "autograder/suites/*.py", "autograder/suites/checks.py", "autograder/support/*.py",
                 "autograder/worker/*.py", "autograder/grading/*.py", "source/*/*.ipynb")
 
 

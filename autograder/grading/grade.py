@@ -13,13 +13,13 @@ import pytest
 from autograder.grading.plugin import GradingPlugin, Outcome, without_grader_paths
 from autograder.grading.rules import find_violations, notebook_locator
 from autograder.grading.submission import ModuleFile, read_submission
-from autograder.reference import forget_objects
-from autograder.sandbox import Limits
-from autograder.session import Budget, Session
+from autograder.runner.reference import forget_objects
+from autograder.runner.sandbox import Limits
+from autograder.runner.session import Budget, Session
 from autograder.suites import SUITES, TestInfo, suite_path, tests_of
 from autograder.support import ready_made_sources
 from autograder.syllabus import BY_MODULE, MODULES
-from autograder.workers import ForkedTransport, LoadRequest, WorkerFailure
+from autograder.runner.transport import ForkedTransport, LoadRequest, WorkerFailure
 
 IMPORT_SECONDS = 60.0  # wall time for a module to import (all of a submission's modules import at once)
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--assert=plain",

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.build.notebooks import role_of
+from autograder.cells import role_of
 from autograder.grading.folder import OutsideFolder, Scan, read_inside, scan, shown
 from autograder.syllabus import SOURCE, Assignment
 

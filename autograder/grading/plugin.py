@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks import Mistake
-from autograder.reference import reference
-from autograder.session import Session, StudentError, WorkerFailure
+from autograder.suites.checks import Mistake
+from autograder.runner.reference import reference
+from autograder.runner.session import Session, StudentError, WorkerFailure
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 import torch
 
-from autograder.checks import check, compare, points, rand, within
+from autograder.suites.checks import check, compare, points, rand, within
 
 MODULE = "activations"
 F32, F64 = torch.float32, torch.float64

@@ -9,7 +9,7 @@ recognised by recomputing typical wrong versions here.
 
 import torch
 
-from autograder.checks import (call_both, check, close, describe, fail, fixture, labels, pairs_like, points,
+from autograder.suites.checks import (call_both, check, close, describe, fail, fixture, labels, pairs_like, points,
                                rand, within)
 from autograder.worker import fixtures as worker_fixtures
 

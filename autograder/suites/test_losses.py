@@ -8,7 +8,7 @@ derivative must be the slope of the correct loss, not merely of their own).
 
 import torch
 
-from autograder.checks import call_both, check, close, fail, labels, points, rand, within
+from autograder.suites.checks import call_both, check, close, fail, labels, points, rand, within
 
 MODULE = "losses"
 F32, F64 = torch.float32, torch.float64

@@ -4,8 +4,8 @@ import math
 
 import torch
 
-from autograder.checks import check, compare, describe, fail, fixture, pairs_like, points, rand, tensor_like
-from autograder.session import StudentError
+from autograder.suites.checks import check, compare, describe, fail, fixture, pairs_like, points, rand, tensor_like
+from autograder.runner.session import StudentError
 
 MODULE = "mlp"
 F32, F64 = torch.float32, torch.float64

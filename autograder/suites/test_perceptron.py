@@ -4,7 +4,7 @@ from itertools import accumulate
 
 import torch
 
-from autograder.checks import check, close, compare, describe, fail, points, rand, tensor_like, unchanged, within
+from autograder.suites.checks import check, close, compare, describe, fail, points, rand, tensor_like, unchanged, within
 
 MODULE = "perceptron"
 F32, F64 = torch.float32, torch.float64

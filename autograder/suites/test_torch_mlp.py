@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from autograder.checks import (check, close, describe, fail, fixture, labels, number, points, rand, same_number,
+from autograder.suites.checks import (check, close, describe, fail, fixture, labels, number, points, rand, same_number,
                                within)
 from autograder.worker import fixtures as worker_fixtures
 from autograder.worker.protocol import Handle

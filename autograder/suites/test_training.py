@@ -13,9 +13,9 @@ points only.
 
 import torch
 
-from autograder.checks import (Mistake, check, close, describe, fail, fixture, labels, number, pairs_like, points,
+from autograder.suites.checks import (Mistake, check, close, describe, fail, fixture, labels, number, pairs_like, points,
                                rand, unchanged, within)
-from autograder.session import StudentError
+from autograder.runner.session import StudentError
 from autograder.support.backprop import backward as ready_backward
 from autograder.support.mlp import init_params as ready_init_params
 from autograder.worker.protocol import Items

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from autograder.worker.isolation import SANDBOX_FLAG
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # autograder/: the sandbox mounts its worker/ alone
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives", "/etc/ld.so.cache")
 
 

@@ -1,7 +1,7 @@
 """The grader's handle on one module: call its functions, inspect its objects.
 
 A ``Session`` speaks the worker protocol over a transport: a worker transport
-(``autograder.workers``) runs a student's module in a separate, sandboxed
+(``autograder.runner.transport``) runs a student's module in a separate, sandboxed
 worker process; ``LocalTransport`` serves a module inside this process (the
 reference, or a notebook's own namespace under nbgrader). Tests use both the same way, so the student's code
 and the reference always receive identical inputs.
@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from autograder.sandbox import Limits
+from autograder.runner.sandbox import Limits
 from autograder.worker.protocol import Handle, ProtocolError, decode, encode
 from autograder.worker.server import Server
-from autograder.workers import ForkedTransport, StudentError, WorkerFailure, WorkerTimeout
+from autograder.runner.transport import ForkedTransport, StudentError, WorkerFailure, WorkerTimeout
 
 DEFAULT_TIMEOUT = 20.0
 __all__ = ["Budget", "LocalTransport", "Session", "StudentError", "WorkerFailure"]

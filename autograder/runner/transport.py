@@ -25,12 +25,12 @@ from typing import Any
 
 import torch
 
-from autograder.sandbox import Limits, bubblewrap, sandbox_command, warn_unsandboxed
-from autograder.uids import next_uid
+from autograder.runner.sandbox import Limits, bubblewrap, sandbox_command, warn_unsandboxed
+from autograder.runner.uids import next_uid
 from autograder.worker.channel import MAX_READ_BYTES, read_message, write_message
 from autograder.worker.protocol import ProtocolError, decode, encode
 
-WORKER = Path(__file__).resolve().parent / "worker"
+WORKER = Path(__file__).resolve().parent.parent / "worker"
 MAX_OUTPUT_BYTES = 64 * 1024
 
 

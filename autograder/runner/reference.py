@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.session import LocalTransport, Session
+from autograder.runner.session import LocalTransport, Session
 from autograder.support import ready_made_sources
 from autograder.syllabus import SOLUTIONS
 from autograder.worker.server import Server
