@@ -40,6 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     similar.add_argument("--out", type=Path, required=True, metavar="DIR",
                          help="where similarity.csv and index.html go")
 
+    export = commands.add_parser("export", help="grades.csv in the gradebook import format of Canvas or Moodle")
+    export.add_argument("grades", type=Path, metavar="GRADES_CSV_OR_OUT_DIR",
+                        help="dlkit grade's grades.csv, or the --out folder that holds it")
+    export.add_argument("--format", required=True, choices=("canvas", "moodle", "csv"))
+    export.add_argument("--roster", type=Path, metavar="ROSTER_CSV",
+                        help="columns: student (the dlkit id), name, email, canvas_id, sis_id, login, section, username, idnumber")
+    export.add_argument("--gradebook", metavar="PATH", help="nbgrader's gradebook.db: add its manual scores")
+    export.add_argument("--out", type=Path, metavar="FILE", help="default: grades-<format>.csv beside grades.csv")
+
     demo = commands.add_parser("demo", help="build the release, then grade the bundled example submissions")
     demo.add_argument("--out", type=Path, default=Path("out/demo"), metavar="DIR")
 
@@ -63,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.similarity.run import run_similarity
 
         return run_similarity(args.submissions, args.out)
+    if args.command == "export":
+        from autograder.export.run import run_export
+
+        return run_export(args.grades, args.format, args.roster, args.gradebook, args.out)
     if args.command == "doctor":
         return run_doctor()
     if args.command == "demo":
