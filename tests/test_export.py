@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -50,6 +51,27 @@ def export(args: list[str]) -> tuple[list[list[str]], str]:
     return list(csv.reader(io.StringIO(text, newline=""))), text
 
 
+def canvas_import(table: list[list[str]]) -> tuple[list[str], dict[str, str], list[list[str]]]:
+    """The file as Canvas's GradebookImporter (app/models/gradebook_importer.rb) reads it: the
+    header must match /Student/, /ID/, /SIS User ID/, /SIS Login ID/ and, as the last student
+    column, /Section/; a row whose first cell matches /Points Possible/ sets the points; every
+    other row is a student. Returns (assignment titles, points possible, student rows)."""
+    header, *rows = table
+    assert len(header) > 3 and re.search("Student", header[0]) and re.search("ID", header[1])
+    assert re.search(r"SIS\s+User\s+ID", header[2]) and re.search(r"SIS\s+Login\s+ID", header[3])
+    student_columns = 5
+    assert re.search("Section", header[student_columns - 1])
+    titles = header[student_columns:]
+    possible: dict[str, str] = {}
+    students = []
+    for row in rows:
+        if re.search("Points Possible", row[0]):
+            possible = dict(zip(titles, row[student_columns:]))
+            continue
+        students.append(row)
+    return titles, possible, students
+
+
 def plain_points(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
@@ -64,7 +86,9 @@ def test_canvas_layout(out_dir: Path, roster: Path, tmp_path: Path, capsys):
     assert table[2] == ["'" + FORMULA, "", "", "", "", "0", "0", "0", "0", "0", "0", "0"]
     assert table[3] == ["Lovelace, Ada", "1001", "S-1", "alovelace", "Sec A", "22", "2.67", "0", "0", "0", "0", "0"]
     assert table[4] == ["'@SUM(A1:A9)", "1002", "S-2", "bbabbage", "Sec B", "0", "0.3", "0", "0", "0", "0", "23"]
-    assert len(table) == 5 and text.endswith("\r\n") and "\r\n" in text.split("\n")[0] + "\n"
+    assert len(table) == 5 and text.endswith("\r\n") and text.count("\r\n") == text.count("\n") == 5
+    titles, possible, students = canvas_import(table)
+    assert titles == FOLDERS and possible == dict(zip(FOLDERS, table[1][5:])) and len(students) == 3
     notes = capsys.readouterr().err
     assert "not in the roster" in notes and "HYPERLINK" in notes and "cleo" in notes
 
@@ -77,6 +101,9 @@ def test_moodle_layout(out_dir: Path, roster: Path, tmp_path: Path):
     assert table[2] == ["ada@uni.example", "ID-1", "alove", "22", "2.67", "0", "0", "0", "0", "0"]
     assert table[3] == ["ben@uni.example", "S-2", "ben", "0", "0.3", "0", "0", "0", "0", "23"]  # sis_id, dlkit id
     assert len(table) == 4  # no points-possible row: Moodle's grade items carry their maximum
+    # Moodle's CSV import (grade/import/csv/classes/load_data.php) skips a row whose mapped user
+    # field is blank and reads each grade with unformat_float: Username is never blank
+    assert all(r[2] for r in table[1:]) and all(float(v) >= 0 for r in table[1:] for v in r[3:])
 
 
 def test_plain_csv_without_roster(out_dir: Path, tmp_path: Path):
