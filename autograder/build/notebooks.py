@@ -14,6 +14,7 @@ import nbformat
 
 from autograder.build.code import SolutionModule, read_solution
 from autograder.cells import ROLES, WRITTEN, role_of
+from autograder.files import atomic_write
 from autograder.suites import points_per_item
 from autograder.syllabus import MODULES, SOLUTIONS, SOURCE, Assignment
 
@@ -160,8 +161,5 @@ def source_notebook(assignment: Assignment) -> tuple[Path, str]:
 def write_if_changed(path: Path, text: str) -> bool:
     if path.exists() and path.read_text() == text:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    atomic_write(path, text)
     return True

@@ -33,9 +33,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.files import atomic_write, partial_writes
 from autograder.grading.fingerprint import fingerprint
 from autograder.grading.ids import output_folders, printable, student_id
-from autograder.grading.results import (atomic_write, grades_csv, results_data, summary_row, ungraded_result,
+from autograder.grading.results import (grades_csv, results_data, summary_row, ungraded_result,
                                         write_results)
 from autograder.runner.sandbox import Limits
 
@@ -364,7 +365,7 @@ def run_pool(group: list[Submission], size: int, limits: Limits,
 
 def remove_partial_writes(folder: Path) -> None:
     """Temporary files of a write that a stop or a crash cut short (``atomic_write``'s names)."""
-    for tmp in folder.glob(".results.json.*.tmp"):
+    for tmp in partial_writes(folder, "results.json"):
         tmp.unlink(missing_ok=True)
 
 

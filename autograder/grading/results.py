@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograder.csv_cells import csv_text
+from autograder.files import atomic_write  # noqa: F401 - the kit's one writer, also imported from here
 from autograder.grading.ids import printable
 from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES
 
@@ -47,20 +46,6 @@ def gradescope_json(result: SubmissionResult) -> dict:
         "stdout_visibility": "hidden",
         "tests": tests,
     }
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_results(folder: Path, data: dict) -> Path:

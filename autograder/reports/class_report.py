@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.reports.class_html import render_class_html
-from autograder.reports.files import atomic_write_bytes, atomic_write_text
+from autograder.files import atomic_write
 from autograder.reports.markup import slug
 from autograder.reports.plots import failure_chart, grade_histograms, mistakes_chart
 from autograder.reports.stats import class_stats, load_class
@@ -36,11 +36,11 @@ def write_class_report(out_dir: Path) -> Path:
             figures[assignment.folder] = name
             images[name] = failure_chart(assignment, tests)
     for name, data in images.items():
-        atomic_write_bytes(folder / name, data)
+        atomic_write(folder / name, data)
     for stale in [*folder.glob("failures-*.png"), folder / "grades.png", folder / "mistakes.png"]:
         if stale.name not in images:
             stale.unlink(missing_ok=True)
-    atomic_write_text(folder / "tests.csv", tests_csv(stats))
-    atomic_write_text(folder / "students.csv", students_csv(stats))
+    atomic_write(folder / "tests.csv", tests_csv(stats))
+    atomic_write(folder / "students.csv", students_csv(stats))
     feedback = {s.folder for s in stats.students if (out_dir / s.folder / "feedback.html").is_file()}
-    return atomic_write_text(folder / "index.html", render_class_html(stats, figures, feedback))
+    return atomic_write(folder / "index.html", render_class_html(stats, figures, feedback))

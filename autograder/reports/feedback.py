@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.files import atomic_write
 from autograder.reports.feedback_html import render_html
 from autograder.reports.feedback_md import render_markdown
-from autograder.reports.files import atomic_write_text
 from autograder.reports.model import UNREADABLE, load_student
 
 
@@ -16,8 +16,8 @@ def write_feedback(student_dir: Path) -> list[Path]:
     Returns the two paths written.
     """
     student = load_student(student_dir)
-    return [atomic_write_text(student_dir / "feedback.md", render_markdown(student)),
-            atomic_write_text(student_dir / "feedback.html", render_html(student))]
+    return [atomic_write(student_dir / "feedback.md", render_markdown(student)),
+            atomic_write(student_dir / "feedback.html", render_html(student))]
 
 
 def write_all_feedback(out_dir: Path) -> list[Path]:
