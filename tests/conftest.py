@@ -7,12 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.syllabus import EXERCISES, MODULES, REPO, SOLUTIONS
-
-
-@pytest.fixture(scope="session")
-def repo() -> Path:
-    return REPO
+from autograder.syllabus import EXERCISES, MODULES, SOLUTIONS
 
 
 @pytest.fixture

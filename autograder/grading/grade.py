@@ -168,7 +168,3 @@ def run_suites(sessions: dict[str, Session], blocked: dict[tuple[str, str], str]
     return plugin.outcomes
 
 
-def assignment_of(module: str) -> str:
-    return BY_MODULE[module].folder
-
-

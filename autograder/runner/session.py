@@ -111,7 +111,6 @@ class Session:
             if isinstance(self.transport, ForkedTransport):
                 self.transport.kill()  # what else it sent is out of step: the next request gets a new worker
             raise WorkerFailure(f"your code sent back something that is not plain data ({exc})") from None
-        self.last_duration = time.monotonic() - started
         if reply.get("ok") is True:
             return reply if op == "call" and fields.get("return_args") else reply.get("value")
         error = reply.get("error")
@@ -168,9 +167,6 @@ class Session:
 
     def attr(self, obj: Handle, name: str) -> Any:
         return self.request("attr", target=obj, name=name)
-
-    def set_attr(self, obj: Handle, name: str, value: Any) -> None:
-        self.request("set_attr", target=obj, name=name, value=value)
 
     def length(self, obj: Handle) -> Any:
         return self.request("len", target=obj)

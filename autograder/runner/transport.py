@@ -146,7 +146,6 @@ class ForkedTransport:
         self.output = OutputKeeper()
         self.import_error: StudentError | None = None
         self.cell_errors: list[dict] = []  # a notebook's cells that raised, as the worker reported them
-        self.starts = 0
 
     def _spawn(self) -> tuple[socket.socket, Any]:
         # every worker, restarts included, a user never used before (see ``uids``)
@@ -168,7 +167,6 @@ class ForkedTransport:
 
     def launch(self) -> None:
         """Fork the worker and send it its load request (it loads while the grader goes on)."""
-        self.starts += 1
         self.start_failure = None
         try:
             self.sock, stream = self._spawn()
@@ -251,9 +249,6 @@ class ForkedTransport:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
-
-    def captured_output(self) -> str:
-        return self.output.text()
 
     def close(self) -> None:
         self.kill()

@@ -21,7 +21,7 @@ from . import fixtures
 from .protocol import Fixture, Handle, Items, ProtocolError, decode, encode
 
 MAX_ITER_ITEMS = 10_000
-STATE_OPS = ("state_dict", "grads", "attr", "len", "getitem", "modules", "load_state_dict", "set_attr")
+STATE_OPS = ("state_dict", "grads", "attr", "len", "getitem", "modules", "load_state_dict")
 
 
 class Server:
@@ -99,9 +99,6 @@ class Server:
                          for k, p in obj.named_parameters()}
             elif op == "attr":
                 value = getattr(obj, str(request.get("name")))
-            elif op == "set_attr":
-                setattr(obj, str(request.get("name")), self._materialize(request.get("value")))
-                value = None
             elif op == "len":
                 value = len(obj)
             elif op == "getitem":
