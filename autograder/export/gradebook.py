@@ -23,16 +23,31 @@ class ManualScores:
     ungraded: dict[str, int] = field(default_factory=dict)  # assignment -> manual cells still waiting
 
 
-def database_url(path: str) -> str:
-    """``sqlite:///...`` for a gradebook file (or a course folder holding ``gradebook.db``); a
-    database URL as it is."""
+def gradebook_location(path: str) -> tuple[str, str]:
+    """(database URL, course id) of a course folder (read from its nbgrader_config.py as nbgrader
+    reads it: by default ``<folder>/gradebook.db``), a gradebook file (its folder is the course),
+    or a database URL (nbgrader's default course id)."""
     if "://" in path:
-        return path
-    given = Path(path)
-    file = given / "gradebook.db" if given.is_dir() else given
-    if not file.is_file():
+        return path, "default_course"
+    given = Path(path).expanduser().absolute()
+    root, file = (given, None) if given.is_dir() else (given.parent, given)
+    if file is not None and not file.is_file():
         raise ExportError(f"no nbgrader gradebook at {file}")
-    return f"sqlite:///{file.resolve()}"
+    if not (root / "nbgrader_config.py").is_file():  # nbgrader's defaults (its app would read the cwd's config)
+        file = file or root / "gradebook.db"
+        if not file.is_file():
+            raise ExportError(f"no nbgrader gradebook at {file} (run nbgrader autograde first)")
+        return f"sqlite:///{file}", "default_course"
+    import logging
+
+    from nbgrader.apps.baseapp import NbGrader
+
+    app = NbGrader(load_cwd_config=False, log_level=logging.ERROR)  # the course's configuration, not the cwd's
+    app.initialize([], root=str(root))
+    url = f"sqlite:///{file}" if file is not None else app.coursedir.db_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise ExportError(f"no nbgrader gradebook at {url.removeprefix('sqlite:///')} (run nbgrader autograde first)")
+    return url, app.coursedir.course_id
 
 
 def manual_scores(path: str) -> ManualScores:
@@ -40,7 +55,7 @@ def manual_scores(path: str) -> ManualScores:
 
     found = ManualScores()
     try:
-        gradebook = Gradebook(database_url(path))
+        gradebook = Gradebook(*gradebook_location(path))
     except ExportError:
         raise
     except Exception as exc:  # noqa: BLE001 - sqlalchemy's errors: not a gradebook
