@@ -9,23 +9,50 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from autograder.grading.folder import OutsideFolder, find_notebooks, read_inside
 from autograder.grading.notebooks import MAX_NOTEBOOK_BYTES, MAX_NOTEBOOKS_BYTES
 from autograder.syllabus import MODULES, REPO
 
-GRADER_FILES = ("solutions/*.py", "autograder/suites/*.py", "autograder/suites/checks.py", "autograder/support/*.py",
-                "autograder/worker/*.py", "autograder/grading/*.py", "source/*/*.ipynb")
+PACKAGE = REPO / "autograder"
+# The parts of the package that grading never imports nor reads (tests/test_fingerprint.py checks
+# it), so a change there cannot change a verdict: what makes the student's kit and the notebooks
+# (build/), the public checks the students run themselves (public/), what reads results once they
+# are written (reports/, export/, gradebook.py, similarity/), the mutants, and the command line and
+# other front ends (cli.py's options that matter reach grading as Limits, which the stamp holds).
+NOT_GRADING = frozenset({"build", "public", "reports", "export", "gradebook.py", "similarity", "mutants",
+                         "cli.py", "classroom.py", "gradescope.py", "__main__.py"})
+# Outside the package, what grading reads: the reference solutions and the source notebooks (their
+# provided cells; see grading/notebooks.py).
+READ_BY_GRADING = ("solutions/*.py", "source/*/*.ipynb")
+
+
+def grader_files() -> list[Path]:
+    """Every file that can change a verdict: all of the package but ``NOT_GRADING`` (any kind of file,
+    the suites' pytest.ini included; a new module counts until it is declared report-only), and
+    ``READ_BY_GRADING``."""
+    inside = [path for path in PACKAGE.rglob("*") if path.is_file()
+              and path.relative_to(PACKAGE).parts[0] not in NOT_GRADING
+              and "__pycache__" not in path.parts and not path.name.endswith((".pyc", ".pyo"))]
+    outside = [path for pattern in READ_BY_GRADING for path in REPO.glob(pattern)]
+    return sorted(inside + outside)
+
+
+def grader_digest(read: Callable[[Path], bytes] = Path.read_bytes) -> str:
+    """The hash of ``grader_files``: their names and contents."""
+    digest = hashlib.sha256()
+    for path in grader_files():
+        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + read(path) + b"\0")
+    return digest.hexdigest()
 
 
 @functools.cache
 def grader_version() -> str:
-    digest = hashlib.sha256()
-    for pattern in GRADER_FILES:
-        for path in sorted(REPO.glob(pattern)):
-            digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    """The grader as it was when this process first asked (a grader process grades with the code it
+    imported then)."""
+    return grader_digest()
 
 
 def fingerprint(folder: Path) -> str:
