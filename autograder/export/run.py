@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from autograder.export.formats import FORMATS, Gradebook
+from autograder.export.formats import FORMATS, Gradebook, points
 from autograder.export.grades import ExportError, Student, grades_path, max_points, read_grades
 from autograder.export.roster import read_roster
 from autograder.grading.ids import printable
@@ -13,8 +13,9 @@ from autograder.grading.results import atomic_write
 
 
 def export(grades: Path, layout: str, roster: Path | None = None, gradebook: str | None = None,
-           out: Path | None = None) -> tuple[Path, list[str]]:
-    """Write the export; returns where, and the notes worth telling the instructor."""
+           out: Path | None = None) -> tuple[Path, dict[str, float], list[str]]:
+    """Write the export; returns where, the points each assignment is out of, and the notes worth
+    telling the instructor."""
     students = read_grades(grades)
     maxima = max_points()
     notes = []
@@ -41,12 +42,12 @@ def export(grades: Path, layout: str, roster: Path | None = None, gradebook: str
             notes.append(f"in the roster but not in grades.csv (left out): {', '.join(map(printable, ungraded))}")
     target = out or grades_path(grades).with_name(f"grades-{layout}.csv")
     atomic_write(target, FORMATS[layout](Gradebook(students, maxima, people)))
-    return target, notes
+    return target, maxima, notes
 
 
 def run_export(grades: Path, layout: str, roster: Path | None, gradebook: str | None, out: Path | None) -> int:
     try:
-        target, notes = export(grades, layout, roster, gradebook, out)
+        target, maxima, notes = export(grades, layout, roster, gradebook, out)
     except ExportError as exc:
         print(f"dlkit export: {exc}", file=sys.stderr)
         return 1
@@ -56,4 +57,5 @@ def run_export(grades: Path, layout: str, roster: Path | None, gradebook: str | 
     for note in notes:
         print(f"dlkit export: {note}", file=sys.stderr)
     print(f"{layout} gradebook import file: {target}")
+    print("points per assignment: " + ", ".join(f"{folder} {points(value)}" for folder, value in maxima.items()))
     return 0
