@@ -3,7 +3,7 @@
 Eight students each write their own correct variant (every function from the catalogue's
 correct alternatives, a different mix per student), a ninth hands in the edited copy of one of
 them (variables renamed, comments rewritten, functions reordered, as a notebook where the
-original is a .py module), two hand in the untouched stubs (a module and the release notebook),
+original is a .py module), a tenth a copy of another with a syntax error, two hand in the untouched stubs (a module and the release notebook),
 and two hand in something odd (a corrupt notebook, a module that is a symbolic link).
 """
 
@@ -121,6 +121,9 @@ def class_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(RELEASE / ASSIGNMENT.folder / ASSIGNMENT.notebook, root / "stubs_nb" / ASSIGNMENT.folder)
     (root / "corrupt").mkdir()
     (root / "corrupt" / ASSIGNMENT.notebook).write_text('{"cells": [')
+    (root / "typo").mkdir()  # another copy, which Python cannot even parse: still compared
+    broken = (root / "student5" / "activations.py").read_text().replace("def relu(", "def relu(((", 1)
+    (root / "typo" / "activations.py").write_text(broken)
     (root / "linker").mkdir()
     (root / "linker" / "activations.py").symlink_to(root / "student3" / "activations.py")
     return root
@@ -141,8 +144,11 @@ def rows(out: Path) -> list[dict]:
 
 def test_the_disguised_copy_ranks_first(report: Path):
     pairs = [r for r in rows(report) if r["assignment"] == ASSIGNMENT.folder]
-    top, *others = pairs
+    top, *others = [r for r in pairs if "typo" not in (r["student_a"], r["student_b"])]
     assert (top["student_a"], top["student_b"]) == ("copier", "student3")
+    typo = next(r for r in pairs if {r["student_a"], r["student_b"]} == {"student5", "typo"})
+    assert [(r["student_a"], r["student_b"]) for r in pairs[:2]] == [("student5", "typo"), ("copier", "student3")]
+    assert float(typo["similarity"]) > 0.9
     assert float(top["similarity"]) >= 0.6, top
     assert top["source_a"] == f"{ASSIGNMENT.folder}/{ASSIGNMENT.notebook}" and top["source_b"] == "activations.py"
     assert others, "independent variants that pick the same alternative share code too"
@@ -162,12 +168,13 @@ def test_odd_submissions_are_skipped_with_a_note(report: Path):
     assert "copier" in compared and not {"corrupt", "linker"} & compared
 
 
-def test_html_shows_the_top_pair_side_by_side(report: Path):
+def test_html_shows_the_pairs_side_by_side(report: Path):
     page = (report / "index.html").read_text()
-    assert f"id='{ASSIGNMENT.folder}-1'" in page
-    first = page.split(f"id='{ASSIGNMENT.folder}-1'")[1].split("</details>")[0]
-    assert "copier" in first and "student3" in first and first.count("<mark>") >= 2
-    assert "my_z" in first  # the copy as handed in, not copydetect's filtered text
+    blocks = [b.split("</details>")[0] for b in page.split("<details id=")[1:]]
+    assert blocks[0].startswith(f"'{ASSIGNMENT.folder}-1'")
+    copied = next(b for b in blocks if "copier" in b.split("</summary>")[0])
+    assert "student3" in copied and copied.count("<mark>") >= 2
+    assert "my_z" in copied  # the copy as handed in, not copydetect's filtered text
 
 
 def test_the_report_is_deterministic(class_dir: Path, report: Path, tmp_path: Path):

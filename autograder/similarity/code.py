@@ -1,7 +1,8 @@
 """Each student's own code per assignment, read as the grader reads submissions.
 
 A module folder gives ``<module>.py`` (checked by ``read_module``: a regular file inside the
-folder, no link followed, at most 512 KiB, UTF-8, valid Python). Failing that, the assignment's
+folder, no link followed, at most 512 KiB, UTF-8; one Python cannot parse is still compared as
+text, since a copy with a typo is still a copy). Failing that, the assignment's
 notebook gives its answer cells only (found and read by the grader's ``NotebookReader`` and
 ``locate``: bounded sizes, no link followed; IPython commands stripped): the free cells
 (demos, plots) and the course's setup, check and test cells are left out. Whatever a folder
@@ -14,9 +15,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grading.folder import shown
+from autograder.grading.folder import read_inside, shown
 from autograder.grading.notebooks import MAX_CODE_CHARS, NotebookReader, cell_kind, cell_text, locate, strip_ipython
-from autograder.grading.submission import read_module
+from autograder.grading.submission import MAX_MODULE_BYTES, read_module
 from autograder.syllabus import ASSIGNMENTS, Assignment
 
 
@@ -59,9 +60,13 @@ def read_assignment(folder: Path, assignment: Assignment, names: list[str],
                     notebooks: NotebookReader) -> tuple[tuple[str, str] | None, str]:
     """((code, origin) or None, a note when something was there but could not be used)."""
     module = read_module(folder, assignment.module, names)
+    filename = f"{assignment.module}.py"
     if module.status == "ok":
-        return (module.source, f"{assignment.module}.py"), ""
+        return (module.source, filename), ""
     if module.status == "rejected":
+        text = unparsed_text(folder, filename)
+        if text is not None:  # code Python cannot parse can still be a copy: compare it as text
+            return (text, filename), ""
         return None, f"{assignment.folder}: {module.message}"
     path, _ = locate(notebooks, assignment)
     if path is None:
@@ -75,6 +80,21 @@ def read_assignment(folder: Path, assignment: Assignment, names: list[str],
         return None, (f"{assignment.folder}: `{origin}`'s answer cells hold more than {MAX_CODE_CHARS // 1024} KiB "
                       "of code, the most a notebook may hold")
     return (text, origin), ""
+
+
+def unparsed_text(folder: Path, filename: str) -> str | None:
+    """The text of a module the grader refused only because Python cannot parse it: a regular file
+    inside the folder (``read_inside`` follows no link), within the size limit, UTF-8, no NUL."""
+    try:
+        data = read_inside(folder, Path(filename), MAX_MODULE_BYTES)
+    except OSError:  # a link, a folder, unreadable: the grader's message stands
+        return None
+    if len(data) > MAX_MODULE_BYTES or b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def answer_cells(cells: list, assignment: Assignment) -> str:

@@ -20,6 +20,7 @@ from itertools import combinations
 import numpy as np
 from copydetect import CodeFingerprint, compare_files, defaults
 
+from autograder.grading.ids import printable
 from autograder.similarity.code import Code
 
 NOISE = defaults.NOISE_THRESHOLD  # 25 tokens, copydetect's default
@@ -51,17 +52,23 @@ def boilerplate_hashes(texts: list[str]) -> np.ndarray:
     return np.unique(np.array(hashes, dtype=np.int64))
 
 
-def compare_assignment(codes: list[Code], boilerplate: list[str]) -> list[Pair]:
-    """The pairs that share code, most similar first (ties by the students' ids)."""
+def compare_assignment(codes: list[Code], boilerplate: list[str]) -> tuple[list[Pair], list[str]]:
+    """The pairs that share code, most similar first (ties by the students' ids), and a note for
+    each code the library could not fingerprint (left out, the others compared)."""
     ignored = boilerplate_hashes(boilerplate)
-    ordered = sorted(codes, key=lambda c: c.student)
-    prints = [fingerprint(c.text, ignored) for c in ordered]
+    prints, notes = [], []
+    for code in sorted(codes, key=lambda c: c.student):
+        try:
+            prints.append((code, fingerprint(code.text, ignored)))
+        except Exception as exc:  # noqa: BLE001 - one odd file never stops the class's report
+            notes.append(f"{printable(code.student)}: {code.assignment.folder}: `{code.origin}` could not be "
+                         f"fingerprinted ({type(exc).__name__})")
     pairs = []
-    for (i, a), (j, b) in combinations(enumerate(ordered), 2):
-        pair = compare(a, b, prints[i], prints[j])
+    for (a, print_a), (b, print_b) in combinations(prints, 2):
+        pair = compare(a, b, print_a, print_b)
         if pair is not None:
             pairs.append(pair)
-    return sorted(pairs, key=lambda p: (-p.similarity, p.a.student, p.b.student))
+    return sorted(pairs, key=lambda p: (-p.similarity, p.a.student, p.b.student)), notes
 
 
 def compare(a: Code, b: Code, print_a: CodeFingerprint, print_b: CodeFingerprint) -> Pair | None:

@@ -24,7 +24,8 @@ def similarity(folders: list[Path], out: Path) -> tuple[dict[str, list[Pair]], l
         if not codes:
             continue
         compared[assignment.folder] = len(codes)
-        pairs[assignment.folder] = compare_assignment(codes, boilerplate(assignment))
+        pairs[assignment.folder], skipped = compare_assignment(codes, boilerplate(assignment))
+        notes += skipped
     write_report(out, pairs, compared, notes)
     return pairs, notes
 
@@ -33,7 +34,7 @@ def run_similarity(submissions: list[Path], out: Path) -> int:
     """The command: 0 when every folder given was compared, 1 when one was refused, 2 when none could be."""
     import sys
 
-    from autograder.cli import grade_folders
+    from autograder.grading.selection import grade_folders
 
     def say(text: str) -> None:
         print(f"dlkit similarity: {text}", file=sys.stderr)
