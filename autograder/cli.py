@@ -124,38 +124,6 @@ def grading_limits(budget: float | None):
     return dataclasses.replace(Limits(), submission_seconds=budget)
 
 
-def grade_folders(submissions: list[Path], out: Path, say) -> tuple[list[Path], int]:
-    """The submission folders to grade, and how many paths given were refused (each with a message).
-
-    The student id is the folder's name: a second folder of the same name is refused (the same
-    folder given twice is graded once); any name is accepted (grading/ids.py says where odd ones go)."""
-    from autograder.grading.ids import printable, student_id
-
-    folders: list[Path] = []
-    names: dict[str, Path] = {}
-    refused = 0
-    for path in submissions:
-        where = printable(str(path))
-        folder = path.resolve()
-        if not path.is_dir():
-            say(f"cannot grade {where}: not a folder")
-        elif not folder.name:
-            say(f"cannot grade {where}: the folder has no name to use as the student id")
-        elif out.resolve() == folder or out.resolve() in folder.parents:
-            say(f"cannot grade {where}: it is inside the output folder")
-        elif folder.name in names:
-            if names[folder.name] == folder:
-                continue
-            say(f"cannot grade {where}: {printable(str(names[folder.name]))} has the same name, and the folder's "
-                f"name is the student id ({printable(student_id(folder.name))}); rename one of them")
-        else:
-            names[folder.name] = folder
-            folders.append(folder)
-            continue
-        refused += 1
-    return folders, refused
-
-
 def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool = False,
               budget: float | None = None) -> int:
     """Grade, write the reports, print the grades. Exit code: 0 when every folder given was graded
@@ -169,6 +137,7 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
     from rich.text import Text
 
     from autograder.grading.batch import LOG, Stopped, default_jobs, grade_batch, stop_on_signals
+    from autograder.grading.selection import grade_folders
     from autograder.grading.ids import printable, student_id
     from autograder.syllabus import ASSIGNMENTS
 

@@ -11,9 +11,9 @@ import pytest
 from autograder.grading.grade import grade_submission
 from autograder.runner.session import Session
 from autograder.support import ready_made_sources
-from autograder.syllabus import ASSIGNMENTS, EXERCISES, MODULES, SOLUTIONS
+from autograder.syllabus import BY_MODULE, EXERCISES, MODULES, SOLUTIONS, course
 from autograder.runner.transport import ForkedTransport, LoadRequest
-from autograder.worker.siblings import GRADED, GradedImports
+from autograder.worker.siblings import GradedImports
 
 
 def reference(module: str) -> str:
@@ -26,7 +26,7 @@ def replace_once(source: str, old: str, new: str) -> str:
 
 
 def imports(module: str, sources: dict[str, str], **kwargs) -> GradedImports:
-    return GradedImports(module, sources, ready_made_sources(module), folder="/submission", **kwargs)
+    return GradedImports(module, sources, ready_made_sources(module), course=course(), folder="/submission", **kwargs)
 
 
 def ready_made(function) -> bool:
@@ -35,7 +35,7 @@ def ready_made(function) -> bool:
 
 # -- the loader, in this process ----------------------------------------------------------------
 def test_the_loader_knows_the_syllabus():
-    assert GRADED == {a.module: a.items for a in ASSIGNMENTS}
+    assert imports("mlp", {}).graded == {a.module: a.items for a in BY_MODULE.values()}
 
 
 def test_earlier_modules_give_own_helpers_and_ready_made_graded_names():
@@ -118,7 +118,7 @@ def test_graded_names_imported_during_a_circular_import_are_still_ready_made():
 
 def test_no_ready_made_version_of_the_module_under_test_or_a_later_one():
     for module in MODULES:
-        world = GradedImports(module, {}, ready_made_sources("torch_mlp") | {"torch_mlp": "X = 1\n"})
+        world = GradedImports(module, {}, ready_made_sources("torch_mlp") | {"torch_mlp": "X = 1\n"}, course=course())
         assert set(world.ready_sources) == set(MODULES[:MODULES.index(module)]), module
     assert set(ready_made_sources("activations")) == {"perceptron"}
     with imports("losses", {"losses": "import mlp\n"}).installed() as world:
@@ -316,7 +316,7 @@ def test_no_ready_made_version_of_the_module_under_test_can_be_found_in_its_work
     if bubblewrap() is None:
         pytest.skip("without a sandbox the worker can read the kit's files")
     attack = (EXERCISES / f"{module}.py").read_text() + SEARCH.format(
-        graded=GRADED[module], support=str(SOLUTIONS.parent / "autograder" / "support" / f"{module}.py"),
+        graded=BY_MODULE[module].items, support=str(SOLUTIONS.parent / "autograder" / "support" / f"{module}.py"),
         solution=str(SOLUTIONS / f"{module}.py"))
     session = worker(module, {module: attack})
     try:

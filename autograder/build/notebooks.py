@@ -15,7 +15,7 @@ import nbformat
 from autograder.build.code import SolutionModule, read_solution
 from autograder.cells import ROLES, WRITTEN, role_of
 from autograder.files import atomic_write
-from autograder.suites import points_per_item
+from autograder.build.suite_points import declared_points
 from autograder.syllabus import MODULES, SOLUTIONS, SOURCE, Assignment
 
 SUPPORT = Path(__file__).resolve().parent.parent / "support"
@@ -37,7 +37,7 @@ def nbgrader_meta(grade_id: str, *, grade: bool = False, solution: bool = False,
 def fill(notebook: nbformat.NotebookNode, assignment: Assignment) -> nbformat.NotebookNode:
     solution = read_solution(SOLUTIONS / f"{assignment.module}.py", MODULES)
     checks = public_checks(assignment)
-    points = points_per_item(assignment.module)
+    points = declared_points(assignment.module)
     seen: dict[str, list[str]] = {role: [] for role in ROLES}
     for cell in notebook.cells:
         role = role_of(cell)
@@ -108,8 +108,10 @@ def setup_code(solution: SolutionModule) -> str:
 
 
 def public_checks(assignment: Assignment) -> dict[str, str]:
-    """The visible check cell of each graded name, from the public tests of its module."""
+    """The visible check cell of each graded name, from the public tests of its module (if any)."""
     path = PUBLIC / f"test_{assignment.module}.py"
+    if not path.is_file():
+        return {}
     text = path.read_text()
     tree = ast.parse(text)
     imports = [ast.get_source_segment(text, n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))

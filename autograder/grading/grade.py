@@ -96,7 +96,7 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
                 {m: f.source for m, f in files.items() if f.status == "ok" and f.cells is None}
             locate = notebook_locator(file.cells, file.cell_labels) if file.cells is not None else None
             for violation in find_violations(sources, module, provided=file.provided):
-                blocked[(module, violation.item)] = violation.message(assignment.folder[:2], locate)
+                blocked[(module, violation.item)] = violation.message(assignment, locate)
         for item, problem in file.problems.items():
             blocked[(module, item)] = problem
         transports[module] = ForkedTransport(load_request(files, module), limits=limits)

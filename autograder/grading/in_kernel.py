@@ -49,7 +49,7 @@ def run_hidden_tests(module: str, item: str, namespace: dict) -> tuple[float, fl
                              if isinstance(n, (ast.FunctionDef, ast.ClassDef)))
         for violation in find_violations({module: notebook_source(namespace)}, module, provided=provided):
             if violation.item == item:
-                blocked[(module, item)] = violation.message(assignment.folder[:2])
+                blocked[(module, item)] = violation.message(assignment)
     plugin = GradingPlugin({module: session}, blocked)
     args = [f"{suite_path(module)}::{t.name}" for t in tests] + PYTEST_ARGS
     sink = io.StringIO()

@@ -22,7 +22,7 @@ def gradescope_json(result: SubmissionResult) -> dict:
         assignment = BY_MODULE[r.test.module]
         tests.append({
             "name": f"{assignment.folder} · {r.test.item} · {r.test.title}",
-            "number": f"{assignment.folder[:2]}.{assignment.items.index(r.test.item) + 1}",
+            "number": f"{assignment.label}.{assignment.items.index(r.test.item) + 1}",
             "score": r.score,
             "max_score": r.test.points,
             "output": r.output if r.score < r.test.points else "passed",

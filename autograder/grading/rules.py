@@ -31,7 +31,7 @@ from autograder.grading import rule_names as names
 from autograder.grading.notebooks import cell_at_line
 from autograder.grading.rule_index import Binding, SourceIndex, Target
 from autograder.grading.rule_scan import MODULE_ORDER, Finding, Scan, Scanned, Unit, chain, describe
-from autograder.syllabus import ASSIGNMENTS, BY_MODULE
+from autograder.syllabus import BY_MODULE, Assignment
 
 # decorators a graded function may carry: they change nothing about what it computes
 HARMLESS_DECORATORS = frozenset({"torch.no_grad", "torch.inference_mode", "functools.cache",
@@ -49,10 +49,11 @@ class Violation:
     kind: str = "forbidden"  # forbidden, module, lookup, dynamic, module_value, monkeypatch, binding,
     #                          decorator, rebinds_others, unchecked
 
-    def message(self, assignment: str, locate: Callable[[int], str] | None = None) -> str:
-        """The student's message; ``locate`` names a line of a notebook (see ``notebook_locator``)."""
-        graded = next((a.module for a in ASSIGNMENTS if a.folder.startswith(assignment)), "")
-        if self.module and self.module != graded:
+    def message(self, graded: Assignment, locate: Callable[[int], str] | None = None) -> str:
+        """The student's message in assignment ``graded``; ``locate`` names a line of a notebook
+        (see ``notebook_locator``)."""
+        assignment = graded.label
+        if self.module and self.module != graded.module:
             place = f"line {self.line} of your `{self.module}.py`"
         else:
             place = locate(self.line) if locate is not None else f"line {self.line}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from autograder.runner.session import LocalTransport, Session
 from autograder.support import ready_made_sources
-from autograder.syllabus import SOLUTIONS
+from autograder.syllabus import SOLUTIONS, course
 from autograder.worker.server import Server
 from autograder.worker.siblings import GradedImports
 
@@ -19,7 +19,7 @@ def reference(module: str) -> Session:
     if module not in _LOADED:
         path = SOLUTIONS / f"{module}.py"
         imports = GradedImports(module, {module: path.read_text(encoding="utf-8")}, ready_made_sources(module),
-                                folder=str(SOLUTIONS))
+                                course=course(), folder=str(SOLUTIONS))
         with imports.installed():
             loaded = imports.load()
         _LOADED[module] = Session(LocalTransport(Server(loaded, str(path)), cache=True), module)

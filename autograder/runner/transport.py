@@ -27,6 +27,7 @@ import torch
 
 from autograder.runner.sandbox import Limits, bubblewrap, sandbox_command, warn_unsandboxed
 from autograder.runner.uids import next_uid
+from autograder.syllabus import course as registered_course
 from autograder.worker.channel import MAX_READ_BYTES, read_message, write_message
 from autograder.worker.protocol import ProtocolError, decode, encode
 
@@ -114,13 +115,14 @@ class LoadRequest:
     ready_made: dict[str, str] = field(default_factory=dict)  # ready-made versions of earlier modules
     cells: list[str] | None = None  # the module under test is a notebook: its code cells
     unusable: dict[str, str] = field(default_factory=dict)  # student's modules that could not be used: why
+    course: list = field(default_factory=registered_course)  # the graded modules and names, from the registration
 
     @property
     def filename(self) -> str:
         return f"/submission/{self.module}.py"
 
     def message(self) -> dict:
-        return {"op": "load", "module": self.module,
+        return {"op": "load", "course": self.course, "module": self.module,
                 "sources": {k: text_as_bytes(v) for k, v in self.sources.items()},
                 "ready_made": {k: text_as_bytes(v) for k, v in self.ready_made.items()},
                 "cells": None if self.cells is None else [text_as_bytes(c) for c in self.cells],

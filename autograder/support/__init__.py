@@ -19,8 +19,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from autograder.syllabus import MODULES
+
 HERE = Path(__file__).resolve().parent
-ORDER = ("perceptron", "activations", "mlp", "losses", "backprop", "training", "torch_mlp")
 
 
 @functools.cache
@@ -31,5 +32,5 @@ def _source(module: str) -> str | None:
 
 def ready_made_sources(module: str) -> dict[str, str]:
     """The ready-made sources of the modules earlier than ``module``, by module name."""
-    earlier = ORDER[:ORDER.index(module)]
+    earlier = MODULES[:MODULES.index(module)]
     return {m: text for m in earlier if (text := _source(m)) is not None}

@@ -1,8 +1,10 @@
 """In a forked worker: the grader's load request, as plain data, becomes the module under test.
 
 The request arrives on the worker's own socket after the fork, so the template it was forked
-from never holds a student's bytes. It carries (see ``workers.LoadRequest``, which builds it):
+from never holds a student's bytes. It carries (see ``runner.transport.LoadRequest``, which builds it):
 
+- ``course``: the graded modules, in course order, with their graded names (``siblings.read_course``;
+  the grader derives it from ``autograder/syllabus.py``, which this side cannot import);
 - ``module``: the module under test;
 - ``sources``: the student's own ``.py`` modules, by module name, as UTF-8 bytes;
 - ``ready_made``: the ready-made versions of the modules earlier than ``module``, as UTF-8 bytes;
@@ -21,10 +23,8 @@ from typing import Any
 import torch
 
 from autograder.worker.protocol import ProtocolError
-from autograder.worker.siblings import GRADED as GRADED_NAMES
-from autograder.worker.siblings import ORDER, GradedImports
+from autograder.worker.siblings import GradedImports, read_course
 
-GRADED = ORDER  # the graded modules, in course order
 FOLDER = "/submission"  # where the student's files seem to be, in tracebacks (they are not there)
 
 
@@ -34,14 +34,18 @@ def filename(module: str) -> str:
 
 def imports_of(request: dict) -> GradedImports:
     """The import rule of the requested module, checked field by field."""
+    try:
+        course = read_course(request.get("course"))
+    except ValueError as exc:
+        raise ProtocolError(f"bad course: {exc}") from None
     module = request.get("module")
-    if type(module) is not str or module not in GRADED_NAMES:
+    if type(module) is not str or module not in course:
         raise ProtocolError("bad module name")
     cells = request.get("cells")
     if cells is not None and type(cells) is not list:
         raise ProtocolError("bad cells")
-    return GradedImports(module, _texts(request.get("sources")), _texts(request.get("ready_made")),
-                         cells=None if cells is None else [_text(c) for c in cells],
+    return GradedImports(module, _texts(request.get("sources"), course), _texts(request.get("ready_made"), course),
+                         course=course, cells=None if cells is None else [_text(c) for c in cells],
                          unusable={k: str(v) for k, v in _mapping(request.get("unusable")).items()},
                          folder=FOLDER)
 
@@ -61,8 +65,8 @@ def _mapping(value: Any) -> dict:
     return value
 
 
-def _texts(value: Any) -> dict[str, str]:
-    return {name: _text(text) for name, text in _mapping(value).items() if name in GRADED_NAMES}
+def _texts(value: Any, course: dict) -> dict[str, str]:
+    return {name: _text(text) for name, text in _mapping(value).items() if name in course}
 
 
 def _text(value: Any) -> str:
