@@ -13,7 +13,7 @@ from autograder.mutants.catalogue import load
 from autograder.syllabus import MODULES, REPO, SOLUTIONS
 
 EXAMPLES = REPO / "examples" / "submissions"
-NOTE = "These notes are not Python: the grader ignores every file but the seven modules.\n"
+NOTE = "These notes are not Python: the grader ignores every file but the graded modules.\n"
 
 
 def reference(module: str) -> str:
@@ -37,17 +37,10 @@ def example_files() -> dict[Path, str]:
         # every module right
         "ada": {m: reference(m) for m in MODULES},
         # typical mistakes, one or two per module
-        "ben": {
-            "perceptron": reference("perceptron"),
-            "activations": with_bugs("activations", "softmax_no_max_shift", "relu_derivative_at_zero_is_one"),
-            "mlp": reference("mlp"),
-            "losses": reference("losses"),
-            "backprop": reference("backprop"),
-            "training": reference("training"),
-            "torch_mlp": reference("torch_mlp"),
-        },
+        "ben": {m: reference(m) for m in MODULES}
+        | {"activations": with_bugs("activations", "softmax_no_max_shift", "relu_derivative_at_zero_is_one")},
         # halfway through the course: the rest still stubs
-        "cleo": {m: (reference(m) if m in ("perceptron", "activations", "mlp") else stub(m)) for m in MODULES},
+        "cleo": {m: (reference(m) if m in MODULES[:3] else stub(m)) for m in MODULES},
         # a syntax error, a missing module and stray files
         "dev": {
             "perceptron": reference("perceptron"),

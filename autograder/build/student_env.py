@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from autograder.syllabus import EXERCISES, RELEASE
+from autograder.syllabus import ASSIGNMENTS, EXERCISES, RELEASE
 
 PYTORCH = "2.13.0"  # the version the grader runs: the same numbers at home and when graded
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -61,7 +61,7 @@ def student_env_files() -> dict[Path, str]:
 
 RELEASE_README = f"""# Deep learning from scratch: the notebooks
 
-One folder per assignment, `01_perceptron/` to `07_torch_mlp/`, each with its notebook. Open them in
+One folder per assignment, `{ASSIGNMENTS[0].folder}/` to `{ASSIGNMENTS[-1].folder}/`, each with its notebook. Open them in
 JupyterLab, read the lesson, and fill in the answer cells (replace `raise NotImplementedError(...)`);
 the cell after each answer runs its visible checks.
 
