@@ -1,0 +1,167 @@
+"""`dlkit grade --gradebook`: the sandboxed scores replace, in nbgrader's own gradebook, the ones a
+student forged in their kernel under `nbgrader autograde`; `nbgrader export` then shows them,
+manual scores and comments stay, a rerun changes nothing, and a gradebook that lacks the students,
+the submissions or the assignment gets them the way nbgrader adds them."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Comment, Grade, Gradebook, SubmittedAssignment
+
+from autograder.build.release import nbgrader_env
+from autograder.gradebook import SyncReport, sync_gradebook
+from autograder.suites import points_per_item
+from autograder.syllabus import BY_MODULE, REPO, SOURCE
+from notebook_helpers import add_free_cell, reference_answers, student_notebook, write_notebook
+
+ASSIGNMENT = BY_MODULE["losses"]
+ANSWERED = ("mse", "cross_entropy")  # the honest latecomer's answers; the rest are the stubs
+
+# What a student can write in a free cell: the hidden-test cells import `hidden_tests` from the kit
+# and call it in the student's own kernel; replaced, every test cell runs clean, which nbgrader
+# scores as full points. The stubs are untouched.
+FORGERY = """\
+import importlib
+for name in ("autograder.grading.in_kernel", "autograder.notebook"):
+    try:
+        importlib.import_module(name).hidden_tests = lambda module, item, namespace: None
+    except ImportError:
+        pass
+"""
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    run = subprocess.run([sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course}"],
+                         cwd=course, env=nbgrader_env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run
+
+
+def dlkit_grade(course: Path, *gradebook: str) -> str:
+    """The real CLI: grade the two submissions, then write the gradebook."""
+    submitted = sorted(str(p) for p in (course / "submitted").iterdir())
+    run = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", *submitted, "--out", str(course / "out"),
+                          "--jobs", "1", "--gradebook", *gradebook],
+                         cwd=course, env=nbgrader_env(), capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run.stdout
+
+
+def sync(course: Path, gradebook: Path) -> SyncReport:
+    """The gradebook step of `dlkit grade --gradebook` alone, on the results the CLI wrote."""
+    return sync_gradebook(sorted((course / "submitted").iterdir()), course / "out", gradebook)
+
+
+def exported(course: Path) -> dict[str, dict[str, str]]:
+    """`nbgrader export` (its CSV plugin): the row of each student for the assignment."""
+    nbgrader(course, "export", "--to=export.csv")
+    with (course / "export.csv").open(newline="") as fh:
+        return {row["student_id"]: row for row in csv.DictReader(fh) if row["assignment"] == ASSIGNMENT.folder}
+
+
+def snapshot(db: Path) -> dict:
+    """Everything of the gradebook a sync could change: students, submissions, grades, comments."""
+    with Gradebook(f"sqlite:///{db}", "dlkit") as gb:
+        return {
+            "students": sorted(s.id for s in gb.students),
+            "submissions": sorted((s.student.id, s.assignment.name, str(s.timestamp))
+                                  for s in gb.db.query(SubmittedAssignment)),
+            "grades": sorted((g.student.id, g.name, g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade)
+                             for g in gb.db.query(Grade)),
+            "comments": sorted((c.student.id, c.name, str(c.auto_comment), str(c.manual_comment))
+                               for c in gb.db.query(Comment)),
+        }
+
+
+def cell_scores(db: Path, student: str) -> dict[str, float]:
+    with Gradebook(f"sqlite:///{db}", "dlkit") as gb:
+        notebook = gb.find_submission_notebook(ASSIGNMENT.module, ASSIGNMENT.folder, student)
+        return {g.name: g.auto_score for g in notebook.grades if g.name.startswith("test_")}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    """A course where nbgrader autograded a forger's notebook (stubs + FORGERY) and the instructor
+    then graded a written answer by hand; a latecomer submitted after autograde ran."""
+    course = tmp_path_factory.mktemp("gradebook-course")
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    shutil.copytree(SOURCE / ASSIGNMENT.folder, course / "source" / ASSIGNMENT.folder)
+    nbgrader(course, "generate_assignment", ASSIGNMENT.folder, "--force")
+    submitted = Path(ASSIGNMENT.folder) / ASSIGNMENT.notebook
+    forger = student_notebook(ASSIGNMENT, {})
+    add_free_cell(forger, FORGERY, after=("setup", ""))
+    write_notebook(course / "submitted" / "forger" / submitted, forger)
+    nbgrader(course, "autograde", ASSIGNMENT.folder, "--force", "--student=forger")
+    with Gradebook(f"sqlite:///{course}/gradebook.db", "dlkit") as gb:
+        written = gb.find_grade("q_eps", ASSIGNMENT.module, ASSIGNMENT.folder, "forger")
+        written.manual_score = 1.0
+        gb.find_comment("q_eps", ASSIGNMENT.module, ASSIGNMENT.folder, "forger").manual_comment = "Right: log(0)."
+        gb.db.commit()
+    answers = {name: source for name, source in reference_answers(ASSIGNMENT).items() if name in ANSWERED}
+    write_notebook(course / "submitted" / "latecomer" / submitted, student_notebook(ASSIGNMENT, answers))
+    return course
+
+
+def test_the_sandboxed_scores_replace_the_forged_ones_in_nbgraders_gradebook(course):
+    db = course / "gradebook.db"
+    points = points_per_item(ASSIGNMENT.module)
+    forged = cell_scores(db, "forger")
+    assert forged == {f"test_{item}": points[item] for item in ASSIGNMENT.items}, "the forgery did not work"
+    manual = {key: rows for key, rows in snapshot(db).items() if key != "grades"}
+    manual["grades"] = [g for g in snapshot(db)["grades"] if not g[1].startswith("test_")]
+
+    stdout = dlkit_grade(course, str(course))
+    assert "2 students" in stdout and "students added: latecomer" in stdout, stdout
+
+    assert cell_scores(db, "forger") == {f"test_{item}": 0.0 for item in ASSIGNMENT.items}
+    assert cell_scores(db, "latecomer") == {f"test_{item}": points[item] if item in ANSWERED else 0.0
+                                            for item in ASSIGNMENT.items}
+    rows = exported(course)
+    assert float(rows["forger"]["score"]) == 1.0  # the manual score of the written answer, nothing forged
+    assert float(rows["latecomer"]["score"]) == sum(points[item] for item in ANSWERED)
+    with (course / "out" / "grades.csv").open(newline="") as fh:
+        dlkit = {row["student"]: float(row[ASSIGNMENT.folder]) for row in csv.DictReader(fh)}
+    assert dlkit == {"forger": 0.0, "latecomer": sum(points[item] for item in ANSWERED)}
+    after = snapshot(db)
+    assert [g for g in after["grades"] if not g[1].startswith("test_") and g[0] == "forger"] == manual["grades"]
+    assert ("forger", "q_eps", 0.0, 1.0, None, False) in manual["grades"]  # the manual score, kept
+    assert [c for c in after["comments"] if c[0] == "forger"] == manual["comments"]
+    assert ("forger", "q_eps", "No response.", "Right: log(0).") in manual["comments"]
+    with Gradebook(f"sqlite:///{db}", "dlkit") as gb:
+        for student in ("forger", "latecomer"):
+            tests = [g for g in gb.find_submission_notebook(ASSIGNMENT.module, ASSIGNMENT.folder, student).grades
+                     if g.name.startswith("test_")]
+            assert not any(g.needs_manual_grade or g.manual_score is not None for g in tests)
+
+
+def test_a_rerun_changes_nothing(course):
+    db = course / "gradebook.db"
+    if not any(score for score in cell_scores(db, "latecomer").values()):
+        pytest.skip("needs the first test's sync")
+    before = snapshot(db)
+    report = sync(course, course)
+    assert (report.cells, report.changed, len(report.students)) == (2 * len(ASSIGNMENT.items), 0, 2)
+    assert not (report.added_students or report.added_submissions or report.added_assignments or report.problems)
+    assert snapshot(db) == before
+
+
+def test_a_gradebook_without_the_assignment_gets_it_from_nbgrader(course):
+    """A gradebook file of its own (a new term's, say): nbgrader's generate_assignment adds the
+    assignment, then the students and their submissions are added and scored."""
+    fresh = course / "term2.db"
+    release = course / "release" / ASSIGNMENT.folder / ASSIGNMENT.notebook
+    handed_out = release.read_bytes()
+    report = sync(course, fresh)
+    assert report.added_assignments == [ASSIGNMENT.folder] and not report.problems, report
+    assert sorted(report.added_submissions) == [("forger", ASSIGNMENT.folder), ("latecomer", ASSIGNMENT.folder)]
+    points = points_per_item(ASSIGNMENT.module)
+    assert cell_scores(fresh, "latecomer") == {f"test_{item}": points[item] if item in ANSWERED else 0.0
+                                               for item in ASSIGNMENT.items}
+    assert snapshot(fresh)["students"] == ["forger", "latecomer"]
+    assert release.read_bytes() == handed_out  # nbgrader generated into a scratch folder, not the release
