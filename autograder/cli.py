@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
                        help="grade again the submissions whose results in DIR are up to date")
     grade.add_argument("--budget", type=positive_seconds, default=None, metavar="SECONDS",
                        help="wall-time budget per submission: once spent, its remaining tests fail saying so")
+    grade.add_argument("--gradebook", type=Path, nargs="?", const=Path("."), default=None, metavar="PATH",
+                       help="then write the sandboxed scores into nbgrader's gradebook: PATH is the course folder "
+                            "(its nbgrader_config.py says where the gradebook is; default: the current folder) "
+                            "or the gradebook file")
 
     mutants = commands.add_parser("mutants", help="check that every catalogued bug loses points")
     mutants.add_argument("modules", nargs="*", help="modules to check (default: all)")
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         return run_build(args.check)
     if args.command == "grade":
-        return run_grade(args.submissions, args.out, args.jobs, args.force, args.budget)
+        return run_grade(args.submissions, args.out, args.jobs, args.force, args.budget, gradebook=args.gradebook)
     return run_mutants(tuple(args.modules), args.jobs)
 
 
@@ -125,10 +129,11 @@ def grading_limits(budget: float | None):
 
 
 def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool = False,
-              budget: float | None = None) -> int:
-    """Grade, write the reports, print the grades. Exit code: 0 when every folder given was graded
+              budget: float | None = None, gradebook: Path | None = None) -> int:
+    """Grade, write the reports, print the grades, and write them into nbgrader's ``gradebook`` when
+    one is given. Exit code: 0 when every folder given was graded
     (a submission the grader failed on is graded too: 0 points, and the reason in DIR/grader.log),
-    1 when a path given was refused or the reports failed, 2 when nothing could be graded, and
+    1 when a path given was refused or the reports or the gradebook failed, 2 when nothing could be graded, and
     128 + the signal's number when SIGINT, SIGTERM or SIGHUP stopped the batch (rerun to resume)."""
     from rich.console import Console
     from rich.markup import escape
@@ -198,7 +203,23 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
         print(f"The grader failed on {len(failures)} submission(s): they score 0 and their results say so; "
               f"the reasons are in {out / LOG}")
     print(f"Feedback per student: {out}/<student>/feedback.html; class report: {out / 'report' / 'index.html'}")
-    return 1 if refused or reports_failed else 0
+    gradebook_failed = gradebook is not None and not write_gradebook(folders, out, gradebook)
+    return 1 if refused or reports_failed or gradebook_failed else 0
+
+
+def write_gradebook(folders: list[Path], out: Path, path: Path) -> bool:
+    """The sandboxed scores into nbgrader's gradebook (autograder/gradebook.py); whether all were written."""
+    from autograder.gradebook import GradebookError, sync_gradebook
+
+    try:
+        report = sync_gradebook(folders, out, path)
+    except GradebookError as exc:
+        print(f"dlkit grade --gradebook: {exc}", file=sys.stderr)
+        return False
+    print(*report.lines(str(path)), sep="\n")
+    return not report.problems
+
+
 
 
 def say_stopped(text: str) -> None:
