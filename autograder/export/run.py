@@ -31,7 +31,8 @@ def export(grades: Path, layout: str, roster: Path | None = None, gradebook: str
         if absent:
             notes.append(f"in the gradebook but not in grades.csv (left out): {', '.join(map(printable, absent))}")
         for folder, count in sorted(manual.ungraded.items()):
-            notes.append(f"{folder}: {count} manually graded cell(s) still wait for a grade in formgrader (counted as 0)")
+            notes.append(f"{folder}: {count} cell(s) graded by hand are still marked as needing a grade in the "
+                         "gradebook (formgrader); a cell without a score counts 0")
     people = read_roster(roster) if roster is not None else {}
     if roster is not None:
         missing = [s.student for s in students if s.student not in people]

@@ -6,8 +6,8 @@ string (docstrings included) by ``S``, drops comments and white space, then hash
 match shorter than ``NOISE`` tokens (``return x @ w + b``, which anyone writes) never counts.
 Fingerprints found in the boilerplate (the stubs) are dropped before comparing.
 
-The window is 1 (copydetect's defaults: guarantee threshold = noise threshold): every
-fingerprint is kept, so the result does not depend on Python's per-process string hashing,
+The window is 1 (guarantee threshold = noise threshold, as copydetect 0.5's defaults are):
+every fingerprint is kept, so the result does not depend on Python's per-process string hashing,
 which winnowing with a larger window would (it keeps the smallest hash of each window).
 """
 
@@ -24,7 +24,7 @@ from autograder.grading.ids import printable
 from autograder.similarity.code import Code
 
 NOISE = defaults.NOISE_THRESHOLD  # 25 tokens, copydetect's default
-WINDOW = defaults.GUARANTEE_THRESHOLD - defaults.NOISE_THRESHOLD + 1  # 1: keep every fingerprint
+WINDOW = 1  # keep every fingerprint: deterministic, and every match of NOISE tokens is found
 
 
 @dataclass(frozen=True)
