@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import csv
 import io
-import io as _io
 import itertools
 import json
 import random
@@ -71,7 +70,7 @@ def disguised(source: str) -> str:
     local |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     renamed = []
     previous = None
-    for tok in tokenize.generate_tokens(_io.StringIO(source).readline):
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.NAME and tok.string in local and not (previous and previous.string == "."):
             tok = tok._replace(string=f"my_{tok.string}")
         elif tok.type == tokenize.COMMENT:
