@@ -72,6 +72,11 @@ def canvas_import(table: list[list[str]]) -> tuple[list[str], dict[str, str], li
     return titles, possible, students
 
 
+def cells(**scores: str) -> list[str]:
+    """The score cells of one row, "0" where the assignment is not named."""
+    return [scores.get(f, "0") for f in FOLDERS]
+
+
 def plain_points(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
@@ -83,9 +88,11 @@ def test_canvas_layout(out_dir: Path, roster: Path, tmp_path: Path, capsys):
     assert table[1] == ["Points Possible", "", "", "", "", *[plain_points(maxima[f]) for f in FOLDERS]]
     assert all(float(v) > 0 for v in table[1][5:])
     # students in grades.csv's order (by id); names from the roster; 2 decimals, written plainly
-    assert table[2] == ["'" + FORMULA, "", "", "", "", "0", "0", "0", "0", "0", "0", "0"]
-    assert table[3] == ["Lovelace, Ada", "1001", "S-1", "alovelace", "Sec A", "22", "2.67", "0", "0", "0", "0", "0"]
-    assert table[4] == ["'@SUM(A1:A9)", "1002", "S-2", "bbabbage", "Sec B", "0", "0.3", "0", "0", "0", "0", "23"]
+    assert table[2] == ["'" + FORMULA, "", "", "", "", *cells()]
+    assert table[3] == ["Lovelace, Ada", "1001", "S-1", "alovelace", "Sec A",
+                        *cells(**{"01_perceptron": "22", "02_activations": "2.67"})]
+    assert table[4] == ["'@SUM(A1:A9)", "1002", "S-2", "bbabbage", "Sec B",
+                        *cells(**{"02_activations": "0.3", "07_torch_mlp": "23"})]
     assert len(table) == 5 and text.endswith("\r\n") and text.count("\r\n") == text.count("\n") == 5
     titles, possible, students = canvas_import(table)
     assert titles == FOLDERS and possible == dict(zip(FOLDERS, table[1][5:])) and len(students) == 3
@@ -97,9 +104,10 @@ def test_moodle_layout(out_dir: Path, roster: Path, tmp_path: Path):
     table, _ = export(["--format", "moodle", str(out_dir / "grades.csv"), "--roster", str(roster),
                        "--out", str(tmp_path / "m.csv")])
     assert table[0] == ["Email address", "ID number", "Username", *FOLDERS]
-    assert table[1] == ["", "", "'" + FORMULA, "0", "0", "0", "0", "0", "0", "0"]
-    assert table[2] == ["ada@uni.example", "ID-1", "alove", "22", "2.67", "0", "0", "0", "0", "0"]
-    assert table[3] == ["ben@uni.example", "S-2", "ben", "0", "0.3", "0", "0", "0", "0", "23"]  # sis_id, dlkit id
+    assert table[1] == ["", "", "'" + FORMULA, *cells()]
+    assert table[2] == ["ada@uni.example", "ID-1", "alove", *cells(**{"01_perceptron": "22", "02_activations": "2.67"})]
+    assert table[3] == ["ben@uni.example", "S-2", "ben",
+                        *cells(**{"02_activations": "0.3", "07_torch_mlp": "23"})]  # sis_id, dlkit id
     assert len(table) == 4  # no points-possible row: Moodle's grade items carry their maximum
     # Moodle's CSV import (grade/import/csv/classes/load_data.php) skips a row whose mapped user
     # field is blank and reads each grade with unformat_float: Username is never blank
@@ -110,7 +118,7 @@ def test_plain_csv_without_roster(out_dir: Path, tmp_path: Path):
     table, _ = export(["--format", "csv", str(out_dir), "--out", str(tmp_path / "p.csv")])
     assert table[0] == ["student", "name", "email", "sis_id", *FOLDERS, "total", "max_total"]
     total = plain_points(sum(max_points().values()))
-    assert table[2] == ["ada", "", "", "", "22", "2.67", "0", "0", "0", "0", "0", "24.67", total]
+    assert table[2] == ["ada", "", "", "", *cells(**{"01_perceptron": "22", "02_activations": "2.67"}), "24.67", total]
 
 
 def test_default_output_is_beside_grades_csv(out_dir: Path):
@@ -154,7 +162,8 @@ def test_manual_scores_from_nbgraders_gradebook(out_dir: Path, tmp_path: Path, m
                 grade.manual_score = score
         gb.db.commit()
     table, _ = export(["--format", "canvas", str(out_dir), "--gradebook", str(tmp_path), "--out", str(tmp_path / "g.csv")])
-    assert table[1][6] == plain_points(max_points()["02_activations"] + 3)  # + the two written answers
-    assert table[1][5] == plain_points(max_points()["01_perceptron"])  # not in the gradebook: unchanged
-    assert table[3][0] == "ada" and table[3][6] == "5.17"  # 2.67 + 1.5 + 1; the autograded 3 is not added
-    assert table[4][0] == "ben" and table[4][6] == "0.3"  # ungraded written answers add nothing
+    a02, a01 = 5 + FOLDERS.index("02_activations"), 5 + FOLDERS.index("01_perceptron")
+    assert table[1][a02] == plain_points(max_points()["02_activations"] + 3)  # + the two written answers
+    assert table[1][a01] == plain_points(max_points()["01_perceptron"])  # not in the gradebook: unchanged
+    assert table[3][0] == "ada" and table[3][a02] == "5.17"  # 2.67 + 1.5 + 1; the autograded 3 is not added
+    assert table[4][0] == "ben" and table[4][a02] == "0.3"  # ungraded written answers add nothing
