@@ -22,6 +22,7 @@ from notebook_helpers import add_free_cell, reference_answers, student_notebook,
 
 ASSIGNMENT = BY_MODULE["losses"]
 ANSWERED = ("mse", "cross_entropy")  # the honest latecomer's answers; the rest are the stubs
+OVERRIDDEN = "mse"  # the forger's test cell whose score the instructor set by hand
 
 # What a student can write in a free cell: the hidden-test cells import `hidden_tests` from the kit
 # and call it in the student's own kernel; replaced, every test cell runs clean, which nbgrader
@@ -51,6 +52,12 @@ def dlkit_grade(course: Path, *gradebook: str) -> str:
                          cwd=course, env=nbgrader_env(), capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return run.stdout
+
+
+def graded(course: Path) -> None:
+    """The results of `dlkit grade` (the first test makes them; alone, a test makes them itself)."""
+    if not (course / "out" / "grades.csv").is_file():
+        dlkit_grade(course, str(course))
 
 
 def sync(course: Path, gradebook: Path) -> SyncReport:
@@ -88,7 +95,8 @@ def cell_scores(db: Path, student: str) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
     """A course where nbgrader autograded a forger's notebook (stubs + FORGERY) and the instructor
-    then graded a written answer by hand; a latecomer submitted after autograde ran."""
+    then graded a written answer and overrode a test cell by hand; a latecomer submitted after
+    autograde ran."""
     course = tmp_path_factory.mktemp("gradebook-course")
     shutil.copy(REPO / "nbgrader_config.py", course)
     shutil.copytree(SOURCE / ASSIGNMENT.folder, course / "source" / ASSIGNMENT.folder)
@@ -102,6 +110,8 @@ def course(tmp_path_factory) -> Path:
         written = gb.find_grade("q_eps", ASSIGNMENT.module, ASSIGNMENT.folder, "forger")
         written.manual_score = 1.0
         gb.find_comment("q_eps", ASSIGNMENT.module, ASSIGNMENT.folder, "forger").manual_comment = "Right: log(0)."
+        # and an instructor's override of an autograded cell, which nbgrader's score then uses
+        gb.find_grade(f"test_{OVERRIDDEN}", ASSIGNMENT.module, ASSIGNMENT.folder, "forger").manual_score = 1.5
         gb.db.commit()
     answers = {name: source for name, source in reference_answers(ASSIGNMENT).items() if name in ANSWERED}
     write_notebook(course / "submitted" / "latecomer" / submitted, student_notebook(ASSIGNMENT, answers))
@@ -123,7 +133,7 @@ def test_the_sandboxed_scores_replace_the_forged_ones_in_nbgraders_gradebook(cou
     assert cell_scores(db, "latecomer") == {f"test_{item}": points[item] if item in ANSWERED else 0.0
                                             for item in ASSIGNMENT.items}
     rows = exported(course)
-    assert float(rows["forger"]["score"]) == 1.0  # the manual score of the written answer, nothing forged
+    assert float(rows["forger"]["score"]) == 1.0 + 1.5  # the instructor's two manual scores, nothing forged
     assert float(rows["latecomer"]["score"]) == sum(points[item] for item in ANSWERED)
     with (course / "out" / "grades.csv").open(newline="") as fh:
         dlkit = {row["student"]: float(row[ASSIGNMENT.folder]) for row in csv.DictReader(fh)}
@@ -135,15 +145,18 @@ def test_the_sandboxed_scores_replace_the_forged_ones_in_nbgraders_gradebook(cou
     assert ("forger", "q_eps", "No response.", "Right: log(0).") in manual["comments"]
     with Gradebook(f"sqlite:///{db}", "dlkit") as gb:
         for student in ("forger", "latecomer"):
-            tests = [g for g in gb.find_submission_notebook(ASSIGNMENT.module, ASSIGNMENT.folder, student).grades
-                     if g.name.startswith("test_")]
-            assert not any(g.needs_manual_grade or g.manual_score is not None for g in tests)
+            tests = {g.name: (g.manual_score, g.needs_manual_grade) for g in gb.find_submission_notebook(
+                ASSIGNMENT.module, ASSIGNMENT.folder, student).grades if g.name.startswith("test_")}
+            # as nbgrader's autograde marks it: a cell with a manual score whose autograded score changed
+            # is to be reviewed; the others are not
+            overridden = {f"test_{OVERRIDDEN}": (1.5, True)} if student == "forger" else {}
+            assert tests == {f"test_{item}": (None, False) for item in ASSIGNMENT.items} | overridden
 
 
 def test_a_rerun_changes_nothing(course):
     db = course / "gradebook.db"
-    if not any(score for score in cell_scores(db, "latecomer").values()):
-        pytest.skip("needs the first test's sync")
+    graded(course)
+    sync(course, course)
     before = snapshot(db)
     report = sync(course, course)
     assert (report.cells, report.changed, len(report.students)) == (2 * len(ASSIGNMENT.items), 0, 2)
@@ -157,6 +170,7 @@ def test_a_gradebook_without_the_assignment_gets_it_from_nbgrader(course):
     fresh = course / "term2.db"
     release = course / "release" / ASSIGNMENT.folder / ASSIGNMENT.notebook
     handed_out = release.read_bytes()
+    graded(course)
     report = sync(course, fresh)
     assert report.added_assignments == [ASSIGNMENT.folder] and not report.problems, report
     assert sorted(report.added_submissions) == [("forger", ASSIGNMENT.folder), ("latecomer", ASSIGNMENT.folder)]
