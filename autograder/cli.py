@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--format", required=True, choices=("canvas", "moodle", "csv"))
     export.add_argument("--roster", type=Path, metavar="ROSTER_CSV",
                         help="columns: student (the dlkit id), name, email, canvas_id, sis_id, login, section, username, idnumber")
-    export.add_argument("--gradebook", metavar="PATH", help="nbgrader's gradebook.db: add its manual scores")
+    export.add_argument("--gradebook", nargs="?", const=".", default=None, metavar="PATH",
+                        help="add the manual scores of nbgrader's gradebook: a course folder (default: the current "
+                             "folder) or a gradebook file")
     export.add_argument("--out", type=Path, metavar="FILE", help="default: grades-<format>.csv beside grades.csv")
 
     demo = commands.add_parser("demo", help="build the release, then grade the bundled example submissions")
