@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,16 @@ def main(argv: list[str] | None = None) -> int:
                        help="then write the sandboxed scores into nbgrader's gradebook: PATH is the course folder "
                             "(its nbgrader_config.py says where the gradebook is; default: the current folder) "
                             "or the gradebook file")
+    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: its scheduler, e.g. tcp://10.0.0.5:8786 (default: "
+                            "$DLKIT_SCHEDULER; unset: grader processes on this machine)")
+
+    cluster = commands.add_parser("cluster", help="start a Dask scheduler and N grading workers here, to try --scheduler")
+    cluster.add_argument("--workers", type=int, default=2, metavar="N", help="single-threaded workers (default: 2)")
+    cluster.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    cluster.add_argument("--port", type=int, default=8786, help="the scheduler's port (default: 8786)")
+    cluster.add_argument("--allow-unsandboxed", action="store_true",
+                         help="let workers grade where bubblewrap cannot run (trusted code only)")
 
     mutants = commands.add_parser("mutants", help="check that every catalogued bug loses points")
     mutants.add_argument("modules", nargs="*", help="modules to check (default: all)")
@@ -91,7 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         return run_build(args.check)
     if args.command == "grade":
-        return run_grade(args.submissions, args.out, args.jobs, args.force, args.budget, gradebook=args.gradebook)
+        return run_grade(args.submissions, args.out, args.jobs, args.force, args.budget, gradebook=args.gradebook,
+                         scheduler=args.scheduler or os.environ.get("DLKIT_SCHEDULER") or None)
+    if args.command == "cluster":
+        from autograder.cluster.local import run_cluster
+
+        return run_cluster(args.workers, args.host, args.port, args.allow_unsandboxed)
     return run_mutants(tuple(args.modules), args.jobs)
 
 
@@ -131,7 +147,7 @@ def grading_limits(budget: float | None):
 
 
 def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool = False,
-              budget: float | None = None, gradebook: Path | None = None) -> int:
+              budget: float | None = None, gradebook: Path | None = None, scheduler: str | None = None) -> int:
     """Grade, write the reports, print the grades, and write them into nbgrader's ``gradebook`` when
     one is given. Exit code: 0 when every folder given was graded
     (a submission the grader failed on is graded too: 0 points, and the reason in DIR/grader.log),
@@ -152,7 +168,9 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
 
     console = Console(stderr=True, soft_wrap=True)
     limits = grading_limits(budget)
-    if bubblewrap() is None:
+    if scheduler:  # the workers' sandbox counts: each refuses to start without one (autograder/cluster/plugin.py)
+        console.print(f"[dim]grading on the Dask cluster at {escape(scheduler)}[/]")
+    elif bubblewrap() is None:
         warn_unsandboxed()  # once, here: the grader processes inherit that it was said
     else:
         console.print(f"[dim]{escape(sandbox_description())}[/]")
@@ -169,6 +187,7 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=console, transient=True) as progress:
                 task = progress.add_task("grading", total=len(folders))
+                engine = None if not scheduler else cluster_engine(scheduler, progress, task)
 
                 def done(folder: Path, row: dict | None, error: str) -> None:
                     progress.advance(task)
@@ -177,7 +196,12 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
                                       f"{escape(printable(error))} (details in {escape(str(out / LOG))})[/]")
 
                 rows, failures = grade_batch(folders, out, jobs or default_jobs(), done, limits=limits,
-                                             force=force, pool=True)
+                                             force=force, pool=True, engine=engine)
+        except ConnectionError as exc:  # --scheduler: the cluster cannot be reached (ClusterUnavailable)
+            if not scheduler:
+                raise
+            console.print(f"[red]{escape(str(exc))}[/]")
+            return 2
         except Stopped as stop:
             say_stopped(f"stopped by {stop}: {stop.finished} of {len(folders)} submissions are graded in {out}; "
                         f"run the same command again to grade the other {len(folders) - stop.finished}")
@@ -204,9 +228,22 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
     if failures:
         print(f"The grader failed on {len(failures)} submission(s): they score 0 and their results say so; "
               f"the reasons are in {out / LOG}")
+    if engine is not None and engine.status.graded_by:
+        print(f"Graded on {len(engine.by_worker())} Dask worker(s): " + ", ".join(
+            f"{worker}: {len(students)}" for worker, students in engine.by_worker().items()) + f" (who graded whom: {out / LOG})")
     print(f"Feedback per student: {out}/<student>/feedback.html; class report: {out / 'report' / 'index.html'}")
     gradebook_failed = gradebook is not None and not write_gradebook(folders, out, gradebook)
     return 1 if refused or reports_failed or gradebook_failed else 0
+
+
+def cluster_engine(scheduler: str, progress, task):
+    """The Dask engine of ``--scheduler``, its counts shown in the progress bar."""
+    from autograder.cluster.client import ClusterEngine
+
+    def show(status) -> None:
+        progress.update(task, description=f"grading on {scheduler}: {status.line()}")
+
+    return ClusterEngine(scheduler, on_status=show)
 
 
 def write_gradebook(folders: list[Path], out: Path, path: Path) -> bool:

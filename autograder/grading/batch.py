@@ -32,6 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.files import atomic_write, partial_writes
 from autograder.grading.fingerprint import fingerprint
@@ -39,6 +40,9 @@ from autograder.grading.ids import output_folders, printable, student_id
 from autograder.grading.results import (grades_csv, results_data, summary_row, ungraded_result,
                                         write_results)
 from autograder.runner.sandbox import Limits
+
+if TYPE_CHECKING:
+    from autograder.grading.grade import SubmissionResult
 
 LOG = "grader.log"
 MAX_POOL_DEATHS = 1  # a submission being graded when this many pools broke is graded alone next
@@ -160,12 +164,18 @@ def grade_one(submission: Submission, limits: Limits = Limits()) -> Outcome:
         stamp = grading_stamp(submission.folder, limits)  # before grading: a file changed meanwhile means a regrade
         result = grade_submission(submission.folder, limits=limits)
         STOP.check()  # in process, a stop came during this grading: record nothing
-        result.student = submission.student
-        data = results_data(result, submission.student, stamp)
-        write_results(submission.out, data)
-        return Outcome(summary_row(submission.student, data))
+        return record(submission, result, stamp)
     except Exception as exc:  # noqa: BLE001 - anything the grader throws on this submission
         return not_graded(submission, describe(exc), traceback.format_exc())
+
+
+def record(submission: Submission, result: SubmissionResult, stamp: str) -> Outcome:
+    """Write the results.json of a graded submission and return its summary row: the same code
+    for every engine (grader processes, in process, a Dask cluster), so their results agree."""
+    result.student = submission.student
+    data = results_data(result, submission.student, stamp)
+    write_results(submission.out, data)
+    return Outcome(summary_row(submission.student, data))
 
 
 def not_graded(submission: Submission, error: str, details: str = "", cause: str = "") -> Outcome:
@@ -221,6 +231,10 @@ def plan(folders: list[Path], out: Path) -> list[Submission]:
     return [Submission(f, student_id(f.name), out / places[f.name]) for f in folders]
 
 
+# grades ``todo`` (under ``limits``), calling ``finish`` once per submission; ``GraderLog`` for the rest
+Engine = Callable[[list[Submission], Limits, Callable[[Submission, Outcome], None], "GraderLog"], None]
+
+
 class GraderLog:
     """``DIR/grader.log``, for the instructor: what went wrong, with the tracebacks."""
 
@@ -239,14 +253,15 @@ class GraderLog:
 
 def grade_batch(folders: list[Path], out: Path, jobs: int,
                 on_done: Callable[[Path, dict | None, str], None] = lambda folder, row, error: None,
-                limits: Limits = Limits(), force: bool = False, pool: bool | None = None
-                ) -> tuple[list[dict], dict[Path, str]]:
+                limits: Limits = Limits(), force: bool = False, pool: bool | None = None,
+                engine: Engine | None = None) -> tuple[list[dict], dict[Path, str]]:
     """Grade every folder; return the summary rows (one per folder, the ungraded included) and the
     folders the grader failed on, with the reason (those also have a results.json saying so).
 
     ``jobs`` grader processes (``pool``: whether to grade in them even for one job; by default only
     when ``jobs > 1``). Results already in ``out`` for the same submission and grader are kept,
-    unless ``force``: an interrupted batch, run again, grades only what is left.
+    unless ``force``: an interrupted batch, run again, grades only what is left. ``engine``, when
+    given, grades instead of the grader processes (``autograder.cluster``: on a Dask cluster).
     Raises ``Stopped`` when ``STOP`` is requested, after writing ``grades.csv`` of the finished ones."""
     out.mkdir(parents=True, exist_ok=True)
     log = GraderLog(out / LOG)
@@ -271,7 +286,9 @@ def grade_batch(folders: list[Path], out: Path, jobs: int,
         on_done(submission.folder, outcome.row, outcome.error)
 
     try:
-        if (jobs > 1 if pool is None else pool) and todo:
+        if engine is not None and todo:
+            engine(todo, limits, finish, log)
+        elif (jobs > 1 if pool is None else pool) and todo:
             grade_in_pools(todo, max(jobs, 1), limits, finish, log)
         else:
             grade_in_process(todo, limits, finish)
