@@ -168,8 +168,8 @@ def submitted(folder: Path) -> set[str]:
     """The assignments whose module or notebook the submission folder holds (graded or refused)."""
     from autograder.grading.submission import read_submission
 
-    return {a.folder for a in ASSIGNMENTS if read_submission(folder)[a.module].status != "missing"} \
-        if folder.is_dir() else set()
+    modules = read_submission(folder)
+    return {a.folder for a in ASSIGNMENTS if modules[a.module].status != "missing"}
 
 
 def read_results(out: Path) -> dict | None:
@@ -235,7 +235,7 @@ def sync_gradebook(folders: list[Path], out: Path, path: Path) -> SyncReport:
 
     course = find_course(path)
     report = SyncReport()
-    work = []  # (student id, its folder, its results, the assignments to write)
+    work = []  # (the submission, its results.json, the assignments its folder holds)
     for submission in plan(folders, out):
         results = read_results(submission.out)
         if results is None or results.get("extra_data", {}).get("dlkit_student") != submission.student:

@@ -22,6 +22,7 @@ from notebook_helpers import add_free_cell, reference_answers, student_notebook,
 
 ASSIGNMENT = BY_MODULE["losses"]
 ANSWERED = ("mse", "cross_entropy")  # the honest latecomer's answers; the rest are the stubs
+LATE = "2026-12-01 09:30:00.000000 UTC"  # when the latecomer submitted (nbgrader's timestamp.txt)
 OVERRIDDEN = "mse"  # the forger's test cell whose score the instructor set by hand
 
 # What a student can write in a free cell: the hidden-test cells import `hidden_tests` from the kit
@@ -115,6 +116,7 @@ def course(tmp_path_factory) -> Path:
         gb.db.commit()
     answers = {name: source for name, source in reference_answers(ASSIGNMENT).items() if name in ANSWERED}
     write_notebook(course / "submitted" / "latecomer" / submitted, student_notebook(ASSIGNMENT, answers))
+    (course / "submitted" / "latecomer" / ASSIGNMENT.folder / "timestamp.txt").write_text(LATE)  # nbgrader collect's
     return course
 
 
@@ -139,6 +141,7 @@ def test_the_sandboxed_scores_replace_the_forged_ones_in_nbgraders_gradebook(cou
         dlkit = {row["student"]: float(row[ASSIGNMENT.folder]) for row in csv.DictReader(fh)}
     assert dlkit == {"forger": 0.0, "latecomer": sum(points[item] for item in ANSWERED)}
     after = snapshot(db)
+    assert ("latecomer", ASSIGNMENT.folder, "2026-12-01 09:30:00") in after["submissions"]
     assert [g for g in after["grades"] if not g[1].startswith("test_") and g[0] == "forger"] == manual["grades"]
     assert ("forger", "q_eps", 0.0, 1.0, None, False) in manual["grades"]  # the manual score, kept
     assert [c for c in after["comments"] if c[0] == "forger"] == manual["comments"]
