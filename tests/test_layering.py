@@ -19,7 +19,11 @@ import functools
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 import autograder
+
+pytestmark = pytest.mark.fast
 
 PACKAGE = Path(autograder.__file__).resolve().parent
 ROOT = PACKAGE.parent

@@ -27,6 +27,8 @@ from autograder.syllabus import (ASSIGNMENTS, BY_MODULE, EXERCISES, MODULES, REL
 from autograder.worker.loader import imports_of
 from autograder.worker.protocol import ProtocolError, decode, encode
 
+pytestmark = pytest.mark.fast
+
 PACKAGE = REPO / "autograder"
 
 
