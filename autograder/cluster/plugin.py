@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 
 import click
@@ -87,4 +88,8 @@ def current_plugin() -> GraderPlugin | None:
 async def dask_setup(worker, allow_unsandboxed: bool) -> None:
     """``--preload autograder.cluster.plugin``: install the plugin before the worker joins."""
     allowed = allow_unsandboxed or os.environ.get(ALLOW_ENV, "") not in ("", "0")
-    await worker.plugin_add(GraderPlugin(allowed), name=NAME, catch_errors=False)
+    try:
+        await worker.plugin_add(GraderPlugin(allowed), name=NAME, catch_errors=False)
+    except SandboxUnavailable as exc:  # not an Exception to distributed's preload: the worker must not start
+        print(f"dlkit: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
