@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench.py                       # sizes 10, 50, 200; nbgrader on 10 students
     .venv/bin/python bench/bench.py --sizes 10 --nbgrader 2
+    .venv/bin/python bench/bench.py --cluster 20           # Dask cluster mode only (bench/cluster.py)
 
 It generates honest submissions (bench/submissions.py) as module folders and as notebooks, then
 measures, in the same run:
@@ -150,7 +151,16 @@ def main() -> None:
     parser.add_argument("--nbgrader", type=int, default=10, help="students for nbgrader autograde (0: skip)")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--cluster", type=int, default=0, metavar="N",
+                        help="cluster mode only (bench/cluster.py): N submissions on 2 Dask workers vs --jobs 2")
     args = parser.parse_args()
+    if args.cluster:
+        from cluster import cluster_mode
+
+        figures = cluster_mode(args.cluster)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        return
     sizes = sorted(int(s) for s in args.sizes.split(","))
     figures: dict = {"machine": {"cores": len(os.sched_getaffinity(0)), "jobs": args.jobs}, "dlkit_modules": {}}
 
