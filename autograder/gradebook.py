@@ -21,7 +21,9 @@ What it writes, and what it leaves alone:
   nbgrader's own ``generate_assignment`` from the course's source (or the kit's), into a scratch
   release folder, so the course's ``release/`` is not touched;
 - when a cell's autograded score changes and it has a manual score, the cell is marked for review,
-  as autograde does; an unchanged score changes nothing, so a rerun is idempotent.
+  as autograde does; an unchanged score changes nothing, so a rerun is idempotent;
+- an autograded cell of the gradebook that is not one of the kit's (an instructor's own test cell)
+  keeps nbgrader's score, and the report names it: it ran in the student's kernel.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class SyncReport:
     added_assignments: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # students the grader failed on: written as 0
     problems: list[str] = field(default_factory=list)  # what could not be written, and why
+    kernel_only: list[str] = field(default_factory=list)  # autograded cells dlkit has no score for
 
     def lines(self, where: str) -> list[str]:
         out = [f"gradebook {where}: {self.cells} hidden-test cells for {len(self.students)} students written "
@@ -90,6 +93,9 @@ class SyncReport:
         if self.failed:
             out.append(f"  written as 0, as in grades.csv (the grader failed on them): "
                        f"{', '.join(printable(s) for s in self.failed)}")
+        if self.kernel_only:
+            out.append("  scored by nbgrader alone, in the student's kernel (no sandboxed score to write): "
+                       + ", ".join(self.kernel_only))
         out += [f"  not written: {p}" for p in self.problems]
         return out
 
@@ -228,6 +234,17 @@ def check_cells(gradebook, assignment: Assignment, cells: dict[str, tuple[str, f
     return ""
 
 
+def kernel_only_cells(gradebook, assignment: Assignment, cells: dict[str, tuple[str, float]]) -> list[str]:
+    """The gradebook's autograded cells of ``assignment`` that are not this kit's hidden-test cells
+    (an instructor's own test cells): `nbgrader autograde` scores them in the student's kernel,
+    where they can be forged as the kit's could, and dlkit has nothing to replace them with."""
+    notebook = gradebook.find_notebook(assignment.module, assignment.folder)
+    ours = {grade_id for grade_id, _ in cells.values()}
+    answers = {cell.name for cell in notebook.solution_cells}  # graded answer cells: graded by hand
+    return [f"{assignment.folder}/{cell.name}" for cell in notebook.grade_cells
+            if cell.cell_type == "code" and cell.name not in ours and cell.name not in answers]
+
+
 def sync_gradebook(folders: list[Path], out: Path, path: Path) -> SyncReport:
     """Write the sandboxed scores of the graded ``folders`` (results in ``out``) into the gradebook
     of the course at ``path``. Raises GradebookError when the gradebook cannot be used at all."""
@@ -257,6 +274,9 @@ def sync_gradebook(folders: list[Path], out: Path, path: Path) -> SyncReport:
                 present = (known or set()) | set(report.added_assignments)
                 unusable = {a.folder: check_cells(gradebook, a, cells[a.folder]) for a in ASSIGNMENTS
                             if a.folder in present}
+                written = [a for a in ASSIGNMENTS if a.folder in wanted and unusable.get(a.folder) == ""]
+                report.kernel_only = [name for a in written
+                                      for name in kernel_only_cells(gradebook, a, cells[a.folder])]
                 for submission, results, found in work:
                     write_student(gradebook, course, submission, results, found, unusable, cells, report)
     except GradebookError:

@@ -182,3 +182,9 @@ def test_a_gradebook_without_the_assignment_gets_it_from_nbgrader(course):
                                                for item in ASSIGNMENT.items}
     assert snapshot(fresh)["students"] == ["forger", "latecomer"]
     assert release.read_bytes() == handed_out  # nbgrader generated into a scratch folder, not the release
+
+    # an instructor's own autograded cell runs in the student's kernel only: the sync says so
+    with Gradebook(f"sqlite:///{fresh}", "dlkit") as gb:
+        gb.update_or_create_grade_cell("own_test", ASSIGNMENT.module, ASSIGNMENT.folder, max_score=1.0,
+                                       cell_type="code")
+    assert sync(course, fresh).kernel_only == [f"{ASSIGNMENT.folder}/own_test"]
