@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--jobs", type=int, default=None, metavar="N", help="parallel graders (default: cores)")
     grade.add_argument("--force", action="store_true",
                        help="grade again the submissions whose results in DIR are up to date")
+    grade.add_argument("--debug", action="store_true",
+                       help="also write what each submission's workers printed to DIR/grader.log (instructor only)")
     grade.add_argument("--budget", type=positive_seconds, default=None, metavar="SECONDS",
                        help="wall-time budget per submission: once spent, its remaining tests fail saying so")
     grade.add_argument("--gradebook", type=Path, nargs="?", const=Path("."), default=None, metavar="PATH",
@@ -103,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_build(args.check)
     if args.command == "grade":
         return run_grade(args.submissions, args.out, args.jobs, args.force, args.budget, gradebook=args.gradebook,
+                         debug=args.debug,
                          scheduler=args.scheduler or os.environ.get("DLKIT_SCHEDULER") or None)
     if args.command == "cluster":
         from autograder.cluster.local import run_cluster
@@ -147,7 +150,8 @@ def grading_limits(budget: float | None):
 
 
 def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool = False,
-              budget: float | None = None, gradebook: Path | None = None, scheduler: str | None = None) -> int:
+              budget: float | None = None, gradebook: Path | None = None, scheduler: str | None = None,
+              debug: bool = False) -> int:
     """Grade, write the reports, print the grades, and write them into nbgrader's ``gradebook`` when
     one is given. Exit code: 0 when every folder given was graded
     (a submission the grader failed on is graded too: 0 points, and the reason in DIR/grader.log),
@@ -196,7 +200,7 @@ def run_grade(submissions: list[Path], out: Path, jobs: int | None, force: bool 
                                       f"{escape(printable(error))} (details in {escape(str(out / LOG))})[/]")
 
                 rows, failures = grade_batch(folders, out, jobs or default_jobs(), done, limits=limits,
-                                             force=force, pool=True, engine=engine)
+                                             force=force, pool=True, engine=engine, debug=debug)
         except ConnectionError as exc:  # --scheduler: the cluster cannot be reached (ClusterUnavailable)
             if not scheduler:
                 raise

@@ -62,6 +62,8 @@ class Outcome:
     row: dict  # the summary row for grades.csv
     error: str = ""  # why the grader failed on the submission ("" when it was graded)
     details: str = ""  # the traceback, for the instructor's log
+    tracebacks: str = ""  # the grader-side tracebacks of tests that could not check a result: the log's
+    worker_output: str = ""  # what the submission's workers printed: the log's, with ``debug``
 
 
 class Stopped(BaseException):
@@ -175,7 +177,19 @@ def record(submission: Submission, result: SubmissionResult, stamp: str) -> Outc
     result.student = submission.student
     data = results_data(result, submission.student, stamp)
     write_results(submission.out, data)
-    return Outcome(summary_row(submission.student, data))
+    return Outcome(summary_row(submission.student, data), tracebacks=tracebacks(result),
+                   worker_output=worker_output(result))
+
+
+def tracebacks(result: SubmissionResult) -> str:
+    """The grader-side traceback of every test that has one (never in results.json)."""
+    return "\n".join(f"{r.test.module}::{r.test.name}: {r.output}\n{r.debug.rstrip()}"
+                     for r in result.results if r.debug)
+
+
+def worker_output(result: SubmissionResult) -> str:
+    """What each module's worker printed (its stdout and stderr, never in results.json)."""
+    return "\n".join(f"{module}:\n{text.rstrip()}" for module, text in result.worker_output.items() if text.strip())
 
 
 def not_graded(submission: Submission, error: str, details: str = "", cause: str = "") -> Outcome:
@@ -254,7 +268,7 @@ class GraderLog:
 def grade_batch(folders: list[Path], out: Path, jobs: int,
                 on_done: Callable[[Path, dict | None, str], None] = lambda folder, row, error: None,
                 limits: Limits = Limits(), force: bool = False, pool: bool | None = None,
-                engine: Engine | None = None) -> tuple[list[dict], dict[Path, str]]:
+                engine: Engine | None = None, debug: bool = False) -> tuple[list[dict], dict[Path, str]]:
     """Grade every folder; return the summary rows (one per folder, the ungraded included) and the
     folders the grader failed on, with the reason (those also have a results.json saying so).
 
@@ -262,6 +276,8 @@ def grade_batch(folders: list[Path], out: Path, jobs: int,
     when ``jobs > 1``). Results already in ``out`` for the same submission and grader are kept,
     unless ``force``: an interrupted batch, run again, grades only what is left. ``engine``, when
     given, grades instead of the grader processes (``autograder.cluster``: on a Dask cluster).
+    The instructor's log, ``DIR/grader.log``, gets every grader failure and every grader-side
+    traceback of a test; with ``debug``, also what each submission's workers printed.
     Raises ``Stopped`` when ``STOP`` is requested, after writing ``grades.csv`` of the finished ones."""
     out.mkdir(parents=True, exist_ok=True)
     log = GraderLog(out / LOG)
@@ -283,6 +299,11 @@ def grade_batch(folders: list[Path], out: Path, jobs: int,
             failures[submission.folder] = outcome.error
             log.write(f"could not grade {printable(submission.student)} ({submission.folder}): {outcome.error}",
                       outcome.details)
+        if outcome.tracebacks:
+            log.write(f"tests of {printable(submission.student)} that could not check a result (the student "
+                      "was told only that): the grader's tracebacks", outcome.tracebacks)
+        if debug and outcome.worker_output:
+            log.write(f"what the workers of {printable(submission.student)} printed", outcome.worker_output)
         on_done(submission.folder, outcome.row, outcome.error)
 
     try:

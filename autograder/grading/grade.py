@@ -26,12 +26,22 @@ PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:terminal", "--assert=plain",
                "-c", str(SUITES / "pytest.ini"), "--rootdir", str(SUITES)]
 
 
+# A hidden test's status, in results.json for the reports (see grading/results.py)
+PASSED, FAILED, NOT_IMPLEMENTED, NOT_GRADED = "passed", "failed", "not_implemented", "not_graded"
+
+
 @dataclass
 class TestResult:
     test: TestInfo
     score: float
-    output: str
-    debug: str = ""
+    output: str  # what the student reads
+    debug: str = ""  # the grader-side traceback, for the instructor's grader.log only
+    status: str = ""  # PASSED, FAILED (a mistake), NOT_IMPLEMENTED (the stub), NOT_GRADED (the module)
+    hint: str = ""  # ``output`` without where in the student's code: the same mistake, the same hint
+
+    def __post_init__(self) -> None:
+        self.status = self.status or (PASSED if self.score >= self.test.points else FAILED)
+        self.hint = "" if self.status == PASSED else self.hint or self.output
 
 
 @dataclass
@@ -41,6 +51,7 @@ class SubmissionResult:
     module_messages: dict[str, str] = field(default_factory=dict)  # why a whole module scored zero
     notes: dict[str, list[str]] = field(default_factory=dict)  # worth telling, cost nothing
     execution_time: float = 0.0
+    worker_output: dict[str, str] = field(default_factory=dict)  # what each module's worker printed: instructor's only
 
     def score(self, module: str | None = None) -> float:
         return sum(r.score for r in self.results if module in (None, r.test.module))
@@ -56,33 +67,39 @@ def grade_submission(folder: Path, modules: tuple[str, ...] = MODULES,
     files = files or read_submission(folder)
     result = SubmissionResult(student=folder.name)
     result.notes = {m: list(files[m].notes) for m in modules if files[m].notes}
-    sessions, blocked = start_sessions(files, modules, result.module_messages, limits, result.notes, budget)
+    sessions, blocked = start_sessions(files, modules, result.module_messages, limits, result.notes, budget,
+                                       result.worker_output)
     try:
         outcomes = run_suites(sessions, blocked)
     finally:
-        for session in sessions.values():
+        for module, session in sessions.items():
             session.close()
+            result.worker_output[module] = printed(session.transport)
         forget_objects()
     for module in modules:
         for test in tests_of(module):
             if module in result.module_messages:
-                result.results.append(TestResult(test, 0.0, without_grader_paths(result.module_messages[module])))
+                result.results.append(TestResult(test, 0.0, without_grader_paths(result.module_messages[module]),
+                                                 status=NOT_GRADED))
                 continue
             outcome = outcomes.get((module, test.name), Outcome(False, "this test did not run"))
-            result.results.append(TestResult(test, test.points if outcome.passed else 0.0,
-                                             outcome.message, outcome.debug))
+            result.results.append(TestResult(test, test.points if outcome.passed else 0.0, outcome.message,
+                                             outcome.debug, NOT_IMPLEMENTED if outcome.not_implemented else "",
+                                             outcome.hint))
     result.execution_time = time.monotonic() - started
     return result
 
 
 def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
                    messages: dict[str, str], limits: Limits = Limits(),
-                   notes: dict[str, list[str]] | None = None, budget: Budget | None = None
+                   notes: dict[str, list[str]] | None = None, budget: Budget | None = None,
+                   output: dict[str, str] | None = None
                    ) -> tuple[dict[str, Session], dict[tuple[str, str], str]]:
     """Start a worker per usable module (all at once), and find "from scratch" violations.
 
     A worker receives its sources as data (``load_request``): it never sees the submission's
-    folder. A notebook's cells that raised become ``notes``."""
+    folder. A notebook's cells that raised become ``notes``; what the worker of a module that
+    failed to import printed goes to ``output`` (for the instructor)."""
     transports: dict[str, ForkedTransport] = {}
     blocked: dict[tuple[str, str], str] = {}
     for module in modules:
@@ -114,6 +131,8 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
             messages[module] = budget.message() if budget and budget.spent() else \
                 f"importing `{module}.py` failed: {failure}"
             transport.close()
+            if output is not None:
+                output[module] = printed(transport)
             continue
         if transport.import_error is not None:
             error = transport.import_error
@@ -122,6 +141,8 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
                                 f"{': ' + error.message if error.message else ''}{where}; "
                                 "none of its functions could be graded")
             transport.close()
+            if output is not None:
+                output[module] = printed(transport)
             continue
         sessions[module] = Session(transport, module, limits, budget)
         if transport.cell_errors and notes is not None:
@@ -141,6 +162,12 @@ def load_request(files: dict[str, ModuleFile], module: str) -> LoadRequest:
     own = {m: f.source for m, f in files.items() if f.status == "ok" and f.cells is None}
     unusable = {m: f.message for m, f in files.items() if f.status == "rejected" and f.cells is None}
     return LoadRequest(module, sources=own, ready_made=ready_made, unusable=unusable)
+
+
+def printed(transport: ForkedTransport) -> str:
+    """What a closed worker printed (its stdout and stderr, the first ``MAX_OUTPUT_BYTES``)."""
+    transport.output.settle()
+    return transport.output.text()
 
 
 def cell_notes(file: ModuleFile, errors: list[dict]) -> list[str]:

@@ -22,8 +22,15 @@ from autograder.runner.session import Session, StudentError, WorkerFailure
 @dataclass
 class Outcome:
     passed: bool
-    message: str
+    message: str  # what the student reads: the hint, and where in their code it happened
     debug: str = ""  # for the instructor's log only: never shown to students
+    hint: str = ""  # the message without where: the same mistake gets the same hint (the reports group them)
+    not_implemented: bool = False  # the stub's NotImplementedError: still to be written, not a mistake
+
+
+def suite_module(suite) -> str:  # noqa: ANN001 - the suite's Python module
+    """The graded module a hidden suite tests: its file is ``test_<module>.py``."""
+    return Path(suite.__file__).stem.removeprefix("test_")
 
 
 class GradingPlugin:
@@ -34,7 +41,7 @@ class GradingPlugin:
 
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> Session:
-        module = request.module.MODULE
+        module = suite_module(request.module)
         message = self.blocked.get((module, request.function.dlkit_item))
         if message:
             raise Mistake(message)
@@ -42,46 +49,49 @@ class GradingPlugin:
 
     @pytest.fixture
     def ref(self, request: pytest.FixtureRequest) -> Session:
-        return reference(request.module.MODULE)
+        return reference(suite_module(request.module))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
-        key = (item.module.MODULE, item.name)
+        key = (suite_module(item.module), item.name)
         if call.when == "call" or (report.failed and key not in self.outcomes):
             if call.excinfo is None:
                 self.outcomes[key] = Outcome(True, "")
             else:
-                message, debug = explain(call.excinfo.value)
-                self.outcomes[key] = Outcome(False, message, debug)
+                self.outcomes[key] = explain(call.excinfo.value)
         return report
 
 
-def explain(exc: BaseException) -> tuple[str, str]:
-    """The student-facing message for a failed test, and a debugging trace for the instructor."""
-    message, debug = _explain(exc)
-    return without_grader_paths(message), debug
+def explain(exc: BaseException) -> Outcome:
+    """A failed test: the student-facing message (its hint, where it happened), and a debugging
+    trace for the instructor."""
+    hint, where, debug = _explain(exc)
+    hint = without_grader_paths(hint)
+    message = f"{hint} ({without_grader_paths(where)})" if where else hint
+    not_implemented = isinstance(exc, StudentError) and exc.type_name == "NotImplementedError"
+    return Outcome(False, message, debug, hint, not_implemented)
 
 
-def _explain(exc: BaseException) -> tuple[str, str]:
+def _explain(exc: BaseException) -> tuple[str, str, str]:
+    """The hint, where in the student's code ("" if nowhere), the instructor's trace."""
     if isinstance(exc, Mistake):
-        return str(exc), ""
+        return str(exc), "", ""
     if isinstance(exc, StudentError):
-        where = f" ({exc.where})" if exc.where else ""
         if exc.type_name == "NotImplementedError":
-            return f"not implemented yet: your code raised NotImplementedError{where}", ""
+            return "not implemented yet: your code raised NotImplementedError", exc.where, ""
         if exc.type_name == "MemoryError" or "can't allocate memory" in exc.message:
             return (f"memory limit: your code tried to use more memory than a worker may have "
-                    f"({exc.type_name}){where}"), ""
+                    f"({exc.type_name})"), exc.where, ""
         detail = f": {exc.message}" if exc.message else ""
-        return f"your code raised {exc.type_name}{detail}{where}", ""
+        return f"your code raised {exc.type_name}{detail}", exc.where, ""
     if isinstance(exc, WorkerFailure):
-        return str(exc), exc.debug
+        return str(exc), "", exc.debug
     if isinstance(exc, pytest.fail.Exception):
-        return str(exc), ""
+        return str(exc), "", ""
     trace = "".join(traceback.format_exception(exc))
     return ("the test could not check your result: it has an unexpected type or structure "
-            f"({type(exc).__name__})"), trace
+            f"({type(exc).__name__})"), "", trace
 
 
 # Where the kit and its Python live on the grader's machine: no feedback names a file there (a

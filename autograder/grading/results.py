@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from autograder.grading.ids import printable
 from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES
 
 if TYPE_CHECKING:  # the grading machinery (torch, pytest) stays out of a batch's parent process
-    from autograder.grading.grade import SubmissionResult
+    from autograder.grading.grade import SubmissionResult, TestResult
 
 
 def gradescope_json(result: SubmissionResult) -> dict:
@@ -29,6 +30,7 @@ def gradescope_json(result: SubmissionResult) -> dict:
             "tags": [assignment.module, r.test.item],
             "visibility": "visible",
             "status": "passed" if r.score >= r.test.points else "failed",
+            "extra_data": test_data(r),
         })
     lines = []
     for a in ASSIGNMENTS:
@@ -45,7 +47,31 @@ def gradescope_json(result: SubmissionResult) -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
+        "extra_data": {"dlkit_assignments": assignments_data(result)},
     }
+
+
+def test_data(r: TestResult) -> dict:
+    """A hidden test's result as data, for the reports (which never read the display text above):
+    where it belongs, its status (``passed``, ``failed``, ``not_implemented``, ``not_graded``),
+    the message the student reads, and the hint (the message without where in the student's code)
+    with its id, the same for everyone who made the same mistake in the same function."""
+    assignment = BY_MODULE[r.test.module]
+    return {"assignment": assignment.folder, "module": r.test.module, "item": r.test.item,
+            "test": r.test.name, "title": r.test.title, "status": r.status,
+            "not_implemented": r.status == "not_implemented", "message": "" if r.status == "passed" else r.output,
+            "hint": r.hint, "hint_id": hint_id(r.test.module, r.test.item, r.hint) if r.hint else ""}
+
+
+def hint_id(module: str, item: str, hint: str) -> str:
+    return hashlib.sha256(f"{module}\0{item}\0{hint}".encode()).hexdigest()[:12]
+
+
+def assignments_data(result: SubmissionResult) -> list[dict]:
+    """Each graded assignment as data: why it could not be graded ("" if it was), and the notes."""
+    return [{"assignment": a.folder, "module": a.module, "problem": result.module_messages.get(a.module, ""),
+             "notes": list(result.notes.get(a.module, []))}
+            for a in ASSIGNMENTS if any(r.test.module == a.module for r in result.results)]
 
 
 def write_results(folder: Path, data: dict) -> Path:
@@ -66,7 +92,7 @@ def results_data(result: SubmissionResult, student: str, fingerprint: str = "", 
         extra["dlkit_fingerprint"] = fingerprint
     if error:
         extra["dlkit_error"] = error
-    data["extra_data"] = extra
+    data["extra_data"] = data.get("extra_data", {}) | extra
     return data
 
 
@@ -77,7 +103,7 @@ def ungraded_result(student: str, reason: str) -> SubmissionResult:
 
     message = f"could not be graded: {reason}"
     result = SubmissionResult(student=student, module_messages={m: message for m in MODULES})
-    result.results = [TestResult(test, 0.0, message) for m in MODULES for test in tests_of(m)]
+    result.results = [TestResult(test, 0.0, message, status="not_graded") for m in MODULES for test in tests_of(m)]
     return result
 
 
@@ -95,7 +121,7 @@ def grades_csv(rows: list[dict]) -> str:
 def summary_row(student: str, results_json: dict) -> dict:
     scores: dict[str, float] = {}
     for test in results_json["tests"]:
-        folder = test["name"].split(" · ")[0]
+        folder = test["extra_data"]["assignment"]
         scores[folder] = scores.get(folder, 0.0) + float(test["score"])
     return {"student": student, "scores": scores, "total": float(results_json["score"]),
             "max_total": float(results_json["max_score"])}

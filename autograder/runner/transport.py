@@ -70,9 +70,18 @@ class OutputKeeper:
         self.kept = bytearray()
         self.dropped = 0
         self.lock = threading.Lock()
+        self.drains: list[threading.Thread] = []
 
     def follow(self, stream: Any) -> None:
-        threading.Thread(target=self._drain, args=(stream,), daemon=True).start()
+        drain = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        drain.start()
+        self.drains.append(drain)
+
+    def settle(self, timeout: float = 0.2) -> None:
+        """Wait (at most ``timeout`` s in all) for what the ended processes still had in their pipes."""
+        deadline = time.monotonic() + timeout
+        for drain in self.drains:
+            drain.join(max(deadline - time.monotonic(), 0.0))
 
     def _drain(self, stream: Any) -> None:
         with stream:
