@@ -42,6 +42,9 @@ FAILURES = {
     "carol": {},
 }
 MODULE_MESSAGES = {"bob": {"mlp": MISSING}}
+# the message a student read -> the grader's hint (the message without where it happened) and status
+HINTS = {STUB: (STUB.removesuffix(" (line 9, in dense)"), grade.NOT_IMPLEMENTED),
+         EVIL: (EVIL.removesuffix(" (line 12, in softmax)"), grade.FAILED)}
 
 
 def results_json(student: str) -> dict:
@@ -50,7 +53,9 @@ def results_json(student: str) -> dict:
     for module, item, name, title, points in TESTS:
         test = suites.TestInfo(module, item, name, title, points)
         message = result.module_messages.get(module) or FAILURES[student].get(name)
-        result.results.append(grade.TestResult(test, 0.0 if message else points, message or ""))
+        hint, status = HINTS.get(message, ("", grade.NOT_GRADED if module in result.module_messages else ""))
+        result.results.append(grade.TestResult(test, 0.0 if message else points, message or "", status=status,
+                                               hint=hint))
     return gradescope_json(result)
 
 
@@ -110,18 +115,54 @@ def test_the_module_message_is_read_from_results_json_and_never_guessed():
     student = parse_results("bob", data)
     assert [a.problem for a in student.assignments] == ["", MISSING]
     # every test of a module failing with the same hint is not a module-level problem by itself
-    data["output"] = re.sub(r" \(.*\)$", "", data["output"], flags=re.M)
+    for assignment in data["extra_data"]["dlkit_assignments"]:
+        assignment["problem"] = ""
     assert [a.problem for a in parse_results("bob", data).assignments] == ["", ""]
 
 
-def test_notes_in_the_summary_reach_the_feedback(out):
+def test_notes_of_the_grader_reach_the_feedback(out):
     data = json.loads((out / "carol" / "results.json").read_text())
-    data["output"] = data["output"].replace(
-        "02_activations: 6 / 6", "02_activations: 6 / 6\n  note: graded from `Copy of activations.ipynb`")
+    data["extra_data"]["dlkit_assignments"][0]["notes"] = ["graded from `Copy of activations.ipynb`"]
     (out / "carol" / "results.json").write_text(json.dumps(data))
     md, html = (p.read_text() for p in write_feedback(out / "carol"))
     assert "> Note: graded from `Copy of activations.ipynb`" in md
     assert "<b>Note:</b> graded from <code>Copy of activations.ipynb</code>" in html
+
+
+def translated(data: dict) -> dict:
+    """``data`` with every piece of text Gradescope displays (each test's name and output, the
+    summary) replaced: what a translation, or a new wording, of the display text would do."""
+    data = json.loads(json.dumps(data))
+    data["output"] = "Zusammenfassung: " + data["output"].upper().replace(" · ", " | ").replace(":", " =")
+    for test in data["tests"]:
+        test["name"] = "Test " + test["name"].replace(" · ", " / ").upper()
+        test["output"] = "bestanden" if test["output"] == "passed" else "Fehler: " + test["output"][::-1]
+    return data
+
+
+def test_reports_read_data_never_the_display_text(tmp_path, out):
+    """Feedback and class report come out the same when every displayed text is changed."""
+    other = tmp_path / "translated"
+    for student in FAILURES:
+        (other / student).mkdir(parents=True)
+        (other / student / "results.json").write_text(json.dumps(translated(results_json(student))))
+    for where in (out, other):
+        write_reports(where)
+    for student in FAILURES:
+        for name in ("feedback.md", "feedback.html"):
+            assert (other / student / name).read_bytes() == (out / student / name).read_bytes(), (student, name)
+    for name in ("tests.csv", "students.csv", "index.html"):
+        assert (other / "report" / name).read_text() == (out / "report" / name).read_text(), name
+
+
+def test_no_report_code_reads_the_display_text():
+    """The reports' code never reads a test's name or output, nor the summary, never splits a name
+    nor looks for the words of a hint (the translated run above shows it behaves so)."""
+    for path in (REPO / "autograder" / "reports").glob("*.py"):
+        text = path.read_text()
+        for key in ("name", "output"):
+            assert f'get("{key}"' not in text and f'["{key}"]' not in text, (path.name, key)
+        assert 'split(" · "' not in text and "SEPARATOR" not in text and 'startswith("not' not in text, path.name
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

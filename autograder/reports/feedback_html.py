@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from autograder.reports.feedback_md import INTRO, assignment_status
 from autograder.reports.markup import attr, html_text, percent, plural, score, slug
-from autograder.reports.model import (NOT_IMPLEMENTED, AssignmentResult, FunctionResult, StudentResults,
-                                      TestEntry)
+from autograder.reports.model import AssignmentResult, FunctionResult, StudentResults, TestEntry
 from autograder.reports.style import bar, page
 
 
@@ -88,7 +87,7 @@ def function_block(function: FunctionResult) -> str:
     body = []
     for hint, tests in function.hint_groups():
         label = "Failed" if len(tests) == 1 else f"Failed: {len(tests)} tests with the same hint"
-        todo = " todo" if hint.startswith(NOT_IMPLEMENTED) else ""
+        todo = " todo" if all(t.not_implemented for t in tests) else ""
         body.append(f'<p class="group-label">{label}</p>{test_list(tests, "fail")}'
                     f'<div class="hint{todo}"><b>Hint:</b> '
                     f"{html_text(hint) if hint else 'the grader gave no message.'}</div>")

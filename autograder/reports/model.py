@@ -1,26 +1,27 @@
 """Read a student's ``results.json`` (Gradescope's schema, as ``dlkit grade`` writes it) into
 assignments, graded functions and tests.
 
-Everything here comes from ``results.json`` itself; the syllabus only supplies the assignments'
-titles and their teaching order.
+Everything here comes from ``results.json`` itself, from its data: the numbers Gradescope reads
+(``score``, ``max_score``, ``number``) and the fields ``dlkit grade`` puts in ``extra_data`` (see
+``grading/results.py``: each test's assignment, graded name, status, message and hint id; each
+assignment's problem and notes). Nothing parses the text Gradescope displays (``name``,
+``output``): that text may change, or be translated, without changing a report. The syllabus only
+supplies the assignments' titles and their teaching order.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.syllabus import ASSIGNMENTS, BY_FOLDER
 
-SEPARATOR = " · "  # between the assignment folder, the graded name and the test title
-NOT_IMPLEMENTED = "not implemented yet"  # how the grader's hint for a stub starts (grading/plugin.py)
-NOTE_PREFIX = "  note: "  # a line of the summary: a note on the assignment above it
+# a test's status in its extra_data (grading/grade.py)
+PASSED, FAILED, NOT_IMPLEMENTED, NOT_GRADED = "passed", "failed", "not_implemented", "not_graded"
 # what reading a broken or foreign results.json raises
 UNREADABLE = (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError, KeyError)
 _ORDER = {a.folder: i for i, a in enumerate(ASSIGNMENTS)}
-_SUMMARY_LINE = re.compile(r"^(\S+): \S+ / \S+")
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,19 @@ class TestEntry:
     score: float
     max_score: float
     passed: bool
-    hint: str  # the grader's message when the test failed, "" when it passed
+    hint: str  # the grader's message when the test failed (what the student read), "" when it passed
+    status: str = ""  # PASSED, FAILED (a mistake), NOT_IMPLEMENTED (still the stub), NOT_GRADED (the module)
+    mistake: str = ""  # the hint without where in the student's code: the same for the same mistake
+    mistake_id: str = ""  # its id: what the class report counts
 
     @property
     def key(self) -> tuple[str, str, str]:
         """Identifies the hidden test across students."""
         return self.assignment, self.function, self.title
+
+    @property
+    def not_implemented(self) -> bool:
+        return self.status == NOT_IMPLEMENTED
 
 
 @dataclass
@@ -72,7 +80,7 @@ class FunctionResult:
     @property
     def not_implemented(self) -> bool:
         """Every failure is the stub's ``NotImplementedError``: the function is still to be written."""
-        return bool(self.failed) and all(t.hint.startswith(NOT_IMPLEMENTED) for t in self.failed)
+        return bool(self.failed) and all(t.not_implemented for t in self.failed)
 
     def hint_groups(self) -> list[tuple[str, list[TestEntry]]]:
         """The failed tests grouped by identical hint, in the order the hints first appear."""
@@ -156,60 +164,30 @@ def parse_results(student: str, data: dict) -> StudentResults:
             assignment.functions.append(function)
         function.tests.append(test)
     ordered = sorted(assignments.values(), key=lambda a: assignment_order(a.folder))
-    summary = str(data.get("output") or "")
-    notes = summary_notes(summary)
+    extra = data.get("extra_data") or {}
+    recorded = {str(a["assignment"]): a for a in extra.get("dlkit_assignments") or []}
     for assignment in ordered:
         assignment.functions.sort(key=lambda f: number_order(f.number))
-        assignment.problem = module_problem(assignment, summary)
-        assignment.notes = notes.get(assignment.folder, [])
+        about = recorded.get(assignment.folder, {})
+        assignment.problem = str(about.get("problem") or "")
+        assignment.notes = [str(note) for note in about.get("notes") or []]
     total = sum(t.score for t in tests)
     return StudentResults(student, float(data.get("score", total)),
                           float(data.get("max_score", sum(t.max_score for t in tests))), ordered)
 
 
 def parse_test(raw: dict) -> TestEntry:
-    """One entry of ``tests``: ``name`` is ``"<folder> · <graded name> · <title>"``, ``tags`` is
-    ``[module, graded name]``."""
-    parts = str(raw.get("name", "")).split(SEPARATOR, 2)
-    folder = parts[0] if len(parts) == 3 else "other"
-    tags = [str(t) for t in raw.get("tags") or []]
-    module = tags[0] if tags else folder.partition("_")[2] or folder
-    function = tags[1] if len(tags) > 1 else (parts[1] if len(parts) == 3 else "")
-    title = parts[2] if len(parts) == 3 else parts[-1]
-    score, max_score = float(raw.get("score") or 0.0), float(raw.get("max_score") or 0.0)
-    status = raw.get("status")
-    passed = status == "passed" if status in ("passed", "failed") else score >= max_score
-    output = str(raw.get("output") or "")
-    return TestEntry(folder, module, function, title, str(raw.get("number", "")), score, max_score,
-                     passed, "" if passed else output)
-
-
-def module_problem(assignment: AssignmentResult, summary: str) -> str:
-    """The module-level message (a missing module, a syntax error, an import that failed), or "".
-
-    ``dlkit grade`` gives every test of such a module that message, and appends it to the
-    module's line of the summary, ``"<folder>: <score> / <max> (<message>)"``: both must hold.
-    """
-    tests = assignment.tests
-    hints = {t.hint for t in tests}
-    if not tests or any(t.passed or t.score for t in tests) or len(hints) != 1:
-        return ""
-    message = hints.pop()
-    line = rf"(?m)^{re.escape(assignment.folder)}: \S+ / \S+ \({re.escape(message)}\)$"
-    return message if message and re.search(line, summary) else ""
-
-
-def summary_notes(summary: str) -> dict[str, list[str]]:
-    """The ``"  note: ..."`` lines that follow an assignment's line in the summary, per folder."""
-    notes: dict[str, list[str]] = {}
-    current = ""
-    for line in summary.splitlines():
-        heading = _SUMMARY_LINE.match(line)
-        if heading:
-            current = heading.group(1)
-        elif current and line.startswith(NOTE_PREFIX) and line[len(NOTE_PREFIX):].strip():
-            notes.setdefault(current, []).append(line[len(NOTE_PREFIX):].strip())
-    return notes
+    """One entry of ``tests``, from its ``extra_data`` (``grading/results.test_data``) and the
+    numbers Gradescope reads. A results.json without that data (another grader's, or an older
+    dlkit's) cannot be read: ``dlkit grade`` again writes it."""
+    extra = raw.get("extra_data")
+    if not isinstance(extra, dict) or "status" not in extra:
+        raise ValueError("a test without dlkit's data (written by another grader or an older dlkit: grade again)")
+    status = str(extra["status"])
+    passed = status == PASSED
+    return TestEntry(str(extra["assignment"]), str(extra["module"]), str(extra["item"]), str(extra["title"]),
+                     str(raw.get("number", "")), float(raw.get("score") or 0.0), float(raw.get("max_score") or 0.0),
+                     passed, "" if passed else str(extra["message"]), status, str(extra["hint"]), str(extra["hint_id"]))
 
 
 def assignment_order(folder: str) -> tuple[int, str]:

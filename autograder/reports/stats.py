@@ -2,21 +2,18 @@
 
 "Not graded" failures (the module was missing, had a syntax error or failed to import) and
 "not implemented yet" failures (the stub's ``NotImplementedError``) are counted apart from the
-other failures, the mistakes: an unfinished assignment is not a misconception.
+other failures, the mistakes: an unfinished assignment is not a misconception. Mistakes are
+counted by their hint's id, which does not depend on where in the student's file they happened.
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.reports.model import (NOT_IMPLEMENTED, UNREADABLE, StudentResults, assignment_order,
-                                      load_student, number_order)
-
-_LOCATION = re.compile(r" \(line \d+, in [^()\n]*\)$")
+from autograder.reports.model import UNREADABLE, StudentResults, assignment_order, load_student, number_order
 
 
 @dataclass
@@ -34,7 +31,8 @@ class TestStats:
     failed: int = 0  # of them, how many failed it (graded or not)
     not_graded: int = 0  # of the failures, how many because the module could not be graded
     not_implemented: int = 0  # of the failures, how many because the function was still a stub
-    hints: Counter[str] = field(default_factory=Counter)  # hints of the mistakes
+    hints: Counter[str] = field(default_factory=Counter)  # the mistakes' hint ids
+    hint_texts: dict[str, str] = field(default_factory=dict)  # hint id -> its hint
 
     @property
     def failure_rate(self) -> float:
@@ -49,7 +47,8 @@ class TestStats:
         """The most frequent hint among the mistakes (ties: alphabetical), or ``("", 0)``."""
         if not self.hints:
             return "", 0
-        hint, count = min(self.hints.items(), key=lambda item: (-item[1], item[0]))
+        hint, count = min(((self.hint_texts[key], n) for key, n in self.hints.items()),
+                          key=lambda item: (-item[1], item[0]))
         return hint, count
 
 
@@ -109,18 +108,13 @@ def load_class(out_dir: Path) -> tuple[list[StudentResults], dict[str, str]]:
     return students, unreadable
 
 
-def normalize_hint(hint: str) -> str:
-    """Group hints that differ only by where in the student's file they happened:
-    ``"... (line 16, in mse)"`` -> ``"..."``."""
-    return _LOCATION.sub("", hint.strip())
-
-
 def class_stats(students: list[StudentResults], unreadable: dict[str, str] | None = None) -> ClassStats:
     """Aggregate the students' results (in the order given) per assignment, test and hint."""
     assignments: dict[str, AssignmentStats] = {}
     tests: dict[tuple[str, str, str], TestStats] = {}
-    mistake_students: dict[tuple[str, str, str], set[str]] = {}
+    mistake_students: dict[tuple[str, str, str], set[str]] = {}  # (assignment, function, hint id)
     mistake_tests: Counter[tuple[str, str, str]] = Counter()
+    mistake_texts: dict[tuple[str, str, str], str] = {}
     for student in students:
         for assignment in student.assignments:
             stats = assignments.setdefault(assignment.folder, AssignmentStats(
@@ -139,15 +133,16 @@ def class_stats(students: list[StudentResults], unreadable: dict[str, str] | Non
                 if assignment.problem:
                     record.not_graded += 1
                     continue
-                hint = normalize_hint(test.hint)
-                if hint.startswith(NOT_IMPLEMENTED):
+                if test.not_implemented:
                     record.not_implemented += 1
                     continue
-                record.hints[hint] += 1
-                key = (test.assignment, test.function, hint)
+                record.hints[test.mistake_id] += 1
+                record.hint_texts[test.mistake_id] = test.mistake
+                key = (test.assignment, test.function, test.mistake_id)
                 mistake_students.setdefault(key, set()).add(student.student)
                 mistake_tests[key] += 1
-    mistakes = [Mistake(*key, students=len(names), tests=mistake_tests[key])
+                mistake_texts[key] = test.mistake
+    mistakes = [Mistake(key[0], key[1], mistake_texts[key], students=len(names), tests=mistake_tests[key])
                 for key, names in mistake_students.items()]
     mistakes.sort(key=lambda m: (-m.students, -m.tests, assignment_order(m.assignment), m.function, m.hint))
     seen = {key: index for index, key in enumerate(tests)}  # the order of the results files

@@ -21,7 +21,7 @@ def rate(value: float) -> float:
 def tests_csv(stats: ClassStats) -> str:
     """One row per hidden test. ``failed`` counts every failure; of them, ``not_graded`` those where
     the module could not be graded and ``not_implemented`` those where the function was still a
-    stub. The most common hint is among the other failures (line numbers removed)."""
+    stub. The most common hint is among the other failures (counted by hint id: wherever in the file)."""
     rows = []
     for test in stats.tests:
         hint, count = test.most_common_hint()
