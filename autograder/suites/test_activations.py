@@ -4,7 +4,6 @@ import torch
 
 from autograder.suites.checks import check, compare, points, rand, within
 
-MODULE = "activations"
 F32, F64 = torch.float32, torch.float64
 LARGE32 = torch.tensor([[-1000.0, -100.0, -90.0, 0.0, 90.0, 100.0, 1000.0]])
 LARGE64 = torch.tensor([[-1e4, -800.0, -40.0, 0.0, 40.0, 800.0, 1e4]], dtype=F64)

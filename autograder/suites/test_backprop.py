@@ -13,7 +13,6 @@ from autograder.suites.checks import (call_both, check, close, describe, fail, f
                                rand, within)
 from autograder.worker import fixtures as worker_fixtures
 
-MODULE = "backprop"
 F32, F64 = torch.float32, torch.float64
 
 

@@ -10,7 +10,6 @@ import torch
 
 from autograder.suites.checks import call_both, check, close, fail, labels, points, rand, within
 
-MODULE = "losses"
 F32, F64 = torch.float32, torch.float64
 
 ZERO_D = ("a loss is a 0-d tensor (shape ()): average over all elements with `.mean()` and no `dim`, "

@@ -7,7 +7,6 @@ import torch
 from autograder.suites.checks import check, compare, describe, fail, fixture, pairs_like, points, rand, tensor_like
 from autograder.runner.session import StudentError
 
-MODULE = "mlp"
 F32, F64 = torch.float32, torch.float64
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "step")
 XOR_X = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])

@@ -6,7 +6,6 @@ import torch
 
 from autograder.suites.checks import check, close, compare, describe, fail, points, rand, tensor_like, unchanged, within
 
-MODULE = "perceptron"
 F32, F64 = torch.float32, torch.float64
 GATES = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 AND, OR, NAND, XOR = ([0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 0.0])

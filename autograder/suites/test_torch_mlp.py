@@ -10,7 +10,6 @@ from autograder.suites.checks import (check, close, describe, fail, fixture, lab
 from autograder.worker import fixtures as worker_fixtures
 from autograder.worker.protocol import Handle
 
-MODULE = "torch_mlp"
 F32, F64 = torch.float32, torch.float64
 
 

@@ -20,7 +20,6 @@ from autograder.support.backprop import backward as ready_backward
 from autograder.support.mlp import init_params as ready_init_params
 from autograder.worker.protocol import Items
 
-MODULE = "training"
 F32, F64 = torch.float32, torch.float64
 
 
