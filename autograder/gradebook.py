@@ -17,7 +17,8 @@ What it writes, and what it leaves alone:
 - a student unknown to the gradebook is added, as ``nbgrader autograde`` adds them; a missing
   submission is created as autograde creates it (``update_or_create_submission``, with the
   timestamp of the folder's ``timestamp.txt`` when there is one), which mirrors the assignment's
-  notebooks and cells from the database; an assignment missing from the gradebook is added by
+  notebooks and cells from the database (its written answers then need manual grading, as
+  nbgrader marks a cell without an autograded score); an assignment missing from the gradebook is added by
   nbgrader's own ``generate_assignment`` from the course's source (or the kit's), into a scratch
   release folder, so the course's ``release/`` is not touched;
 - when a cell's autograded score changes and it has a manual score, the cell is marked for review,
@@ -322,8 +323,9 @@ def write_student(gradebook, course: Course, submission, results: dict, found: s
                 # nbgrader's add_submission builds the submission's notebooks before adding it to the
                 # session; SQLAlchemy 2 warns, and the cascade adds them all the same
                 warnings.simplefilter("ignore", SAWarning)
-                gradebook.update_or_create_submission(assignment.folder, student,
-                                                      **({"timestamp": timestamp} if timestamp else {}))
+                submission_row = gradebook.update_or_create_submission(
+                    assignment.folder, student, **({"timestamp": timestamp} if timestamp else {}))
+            flag_for_grading(submission_row, cells[assignment.folder])
             report.added_submissions.append((student, assignment.folder))
         scores = item_scores(results, assignment)
         for item, (grade_id, _) in cells[assignment.folder].items():
@@ -342,6 +344,17 @@ def write_student(gradebook, course: Course, submission, results: dict, found: s
             report.changed += 1
         gradebook.db.commit()
         report.students.add(student)
+
+
+def flag_for_grading(submission, cells: dict[str, tuple[str, float]]) -> None:
+    """A submission nbgrader never autograded: its other grade cells (the written answers) have no
+    score yet, and nbgrader's rule (SaveAutoGrades) says a cell without an autograded score needs
+    manual grading, so formgrader lists them."""
+    ours = {grade_id for grade_id, _ in cells.values()}
+    for notebook in submission.notebooks:
+        for grade in notebook.grades:
+            if grade.name not in ours and grade.auto_score is None and grade.manual_score is None:
+                grade.needs_manual_grade = True
 
 
 def stamp_of(course: Course, folder: Path):

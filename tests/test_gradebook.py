@@ -154,6 +154,10 @@ def test_the_sandboxed_scores_replace_the_forged_ones_in_nbgraders_gradebook(cou
             # is to be reviewed; the others are not
             overridden = {f"test_{OVERRIDDEN}": (1.5, True)} if student == "forger" else {}
             assert tests == {f"test_{item}": (None, False) for item in ASSIGNMENT.items} | overridden
+        # the latecomer's written answers, which nobody graded yet, are listed for manual grading
+        written = [g for g in gb.find_submission_notebook(ASSIGNMENT.module, ASSIGNMENT.folder, "latecomer").grades
+                   if not g.name.startswith("test_")]
+        assert written and all(g.needs_manual_grade and g.manual_score is None for g in written)
 
 
 def test_a_rerun_changes_nothing(course):
