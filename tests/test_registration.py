@@ -105,6 +105,8 @@ def missing_parts(a: Assignment) -> list[str]:
             if lacking := [i for i in a.items if (kind, i) not in have]:
                 missing.append(f"source/{a.folder}/{a.notebook}: no `# dlkit: {kind}` cell for {lacking}")
 
+    if f"`{a.module}.py`" not in (PACKAGE / "public" / "README.md").read_text():
+        missing.append(f"a row for `{a.module}.py` in the students' README, autograder/public/README.md")
     if not (RELEASE / a.folder / a.notebook).is_file():
         missing.append(f"release notebook release/{a.folder}/{a.notebook} (run `dlkit build`)")
     if not (EXERCISES / f"{a.module}.py").is_file():
@@ -123,7 +125,7 @@ def test_a_missing_part_is_listed():
     ghost = Assignment(len(ASSIGNMENTS) + 1, "ghost", "Nothing yet", ("haunt",), dependencies=("mlp",))
     parts = missing_parts(ghost)
     for part in ("solution solutions/ghost.py", "suite ", "public checks", "mutants catalogue", "source notebook",
-                 "release notebook", "exercise stub"):
+                 "release notebook", "exercise stub", "a row for `ghost.py`"):
         assert any(p.startswith(part) for p in parts), (part, parts)
 
 
