@@ -119,9 +119,13 @@ def find_course(path: Path) -> Course:
         raise GradebookError(f"{path} is neither a course folder nor a gradebook file (*.db)")
     # as `cd ROOT && nbgrader ...` reads it: nbgrader also reads the config of the current folder,
     # which must be the course's, not the one dlkit runs in (the kit's own repository is a course too)
-    with contextlib.chdir(root):
-        app = NbGrader(log_level=logging.ERROR)
-        app.initialize([], root=str(root))
+    try:
+        with contextlib.chdir(root):
+            app = NbGrader(log_level=logging.ERROR)
+            app.initialize([], root=str(root))
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - nbgrader exits on a config error
+        raise GradebookError(f"nbgrader could not read the configuration of the course {root} "
+                             f"({type(exc).__name__}: {exc})") from exc
     coursedir = app.coursedir
     if db_file is not None:
         coursedir.db_url = f"sqlite:///{db_file}"
