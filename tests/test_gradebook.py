@@ -125,8 +125,10 @@ def test_the_sandboxed_scores_replace_the_forged_ones_in_nbgraders_gradebook(cou
     points = points_per_item(ASSIGNMENT.module)
     forged = cell_scores(db, "forger")
     assert forged == {f"test_{item}": points[item] for item in ASSIGNMENT.items}, "the forgery did not work"
-    manual = {key: rows for key, rows in snapshot(db).items() if key != "grades"}
-    manual["grades"] = [g for g in snapshot(db)["grades"] if not g[1].startswith("test_")]
+    before = snapshot(db)  # only the forger is in the gradebook yet
+    by_hand = [g for g in before["grades"] if not g[1].startswith("test_")]
+    assert ("forger", "q_eps", 0.0, 1.0, None, False) in by_hand  # the instructor's manual score
+    assert ("forger", "q_eps", "No response.", "Right: log(0).") in before["comments"]
 
     stdout = dlkit_grade(course, str(course))
     assert "2 students" in stdout and "students added: latecomer" in stdout, stdout
@@ -142,10 +144,8 @@ def test_the_sandboxed_scores_replace_the_forged_ones_in_nbgraders_gradebook(cou
     assert dlkit == {"forger": 0.0, "latecomer": sum(points[item] for item in ANSWERED)}
     after = snapshot(db)
     assert ("latecomer", ASSIGNMENT.folder, "2026-12-01 09:30:00") in after["submissions"]
-    assert [g for g in after["grades"] if not g[1].startswith("test_") and g[0] == "forger"] == manual["grades"]
-    assert ("forger", "q_eps", 0.0, 1.0, None, False) in manual["grades"]  # the manual score, kept
-    assert [c for c in after["comments"] if c[0] == "forger"] == manual["comments"]
-    assert ("forger", "q_eps", "No response.", "Right: log(0).") in manual["comments"]
+    assert [g for g in after["grades"] if not g[1].startswith("test_") and g[0] == "forger"] == by_hand
+    assert [c for c in after["comments"] if c[0] == "forger"] == before["comments"]
     with Gradebook(f"sqlite:///{db}", "dlkit") as gb:
         for student in ("forger", "latecomer"):
             tests = {g.name: (g.manual_score, g.needs_manual_grade) for g in gb.find_submission_notebook(
