@@ -39,6 +39,11 @@ class GradingPlugin:
         self.blocked = blocked
         self.outcomes: dict[tuple[str, str], Outcome] = {}
 
+    def pytest_configure(self, config: pytest.Config) -> None:
+        # the verdict and its message are taken from the exception itself (see makereport): pytest's
+        # own report of a failure, its source excerpts parsed anew for each test, would go unread
+        config.option.tbstyle = "no"
+
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> Session:
         module = suite_module(request.module)
