@@ -8,6 +8,7 @@ from urllib.parse import quote
 from autograder.reports.markup import attr, html_text, percent, plural, points, score
 from autograder.reports.stats import ClassStats, Mistake
 from autograder.reports.style import page
+from autograder.syllabus import BY_FOLDER
 
 MISTAKES_SHOWN = 10  # in the table; up to MISTAKES_LISTED more behind a "show more" line
 MISTAKES_LISTED = 50
@@ -136,9 +137,14 @@ def failures_section(stats: ClassStats, figures: dict[str, str]) -> str:
     return "".join(parts)
 
 
+def short_name(folder: str) -> str:
+    """A column's head: the assignment's number, or the whole folder when the syllabus does not know it."""
+    return BY_FOLDER[folder].label if folder in BY_FOLDER else folder
+
+
 def students_section(stats: ClassStats, feedback: set[str]) -> str:
     folders = [a.folder for a in stats.assignments]
-    head = "".join(f'<th class="num">{html_text(f[:2])}</th>' for f in folders)
+    head = "".join(f'<th class="num">{html_text(short_name(f))}</th>' for f in folders)
     rows = []
     for student in stats.students:
         by_folder = {a.folder: a for a in student.assignments}
