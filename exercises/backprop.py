@@ -22,10 +22,11 @@ def dense_backward(grad_out: Tensor, x: Tensor, W: Tensor) -> tuple[Tensor, Tens
     """Gradients of ``out = x @ W + b``.
 
     Shapes: ``grad_out`` ``(n, d_out)``, ``x`` ``(n, d_in)``, ``W`` ``(d_in, d_out)``.
-    Returns ``(grad_x, grad_W, grad_b)``:
-        grad_x = grad_out @ W.T      (n, d_in)
-        grad_W = x.T @ grad_out      (d_in, d_out)
-        grad_b = grad_out summed over the batch   (d_out,)
+    Returns ``(grad_x, grad_W, grad_b)``, by the chain rule, element by element:
+        grad_x[n, j] = sum over k of grad_out[n, k] * W[j, k]    shape (n, d_in)
+        grad_W[j, k] = sum over n of x[n, j] * grad_out[n, k]    shape (d_in, d_out)
+        grad_b[k]    = sum over n of grad_out[n, k]              shape (d_out,)
+    Each sum is one tensor operation (a matrix product, or a sum along a dimension).
     """
     raise NotImplementedError("dense_backward is not implemented yet: replace this line with your code.")
 

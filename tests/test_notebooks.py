@@ -58,3 +58,47 @@ def test_release_notebook_holds_stubs_and_no_hidden_material(folder):
             assert errors and errors[0]["ename"] == "NotImplementedError", role
             stopped.add(role["name"])
     assert stopped == set(assignment.items)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_release_pictures_show_images_and_no_code(folder):
+    """Each reference picture is a read-only markdown cell right after its plot cell: the fixed
+    caption and PNG attachments, nothing else (no code, no solution text)."""
+    import base64
+    import re
+
+    from autograder.build.pictures import CAPTION, METADATA_KEY
+
+    assignment = next(a for a in ASSIGNMENTS if a.folder == folder)
+    notebook = nbformat.read(RELEASE / folder / assignment.notebook, as_version=4)
+    for before, cell in zip(notebook.cells, notebook.cells[1:]):
+        meta = cell.metadata.get(METADATA_KEY)
+        if meta is None:
+            continue
+        assert cell.cell_type == "markdown" and cell.metadata.get("editable") is False
+        assert before.cell_type == "code" and before.id == meta["plot_cell"] and not role_of(before)
+        names = sorted(cell.attachments)
+        assert names and cell.source == CAPTION + "\n\n" + "\n".join(
+            f"![What yours should look like](attachment:{n})" for n in names)
+        for name in names:
+            assert re.fullmatch(r"figure-\d+\.png", name) and list(cell.attachments[name]) == ["image/png"]
+            assert base64.b64decode(cell.attachments[name]["image/png"]).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+# Lines of a solution that the contract itself states (SYLLABUS.md, the answer cells' docstrings).
+CONTRACT_LINES = {"generator = torch.Generator().manual_seed(seed)", "optimizer.zero_grad()", "with torch.no_grad():"}
+
+
+@pytest.mark.parametrize("folder", ["05_backprop", "06_training", "07_torch_mlp"])
+def test_release_hints_never_give_a_line_of_the_solution(folder):
+    import re
+
+    from autograder.syllabus import SOLUTIONS
+
+    assignment = next(a for a in ASSIGNMENTS if a.folder == folder)
+    solution = (SOLUTIONS / f"{assignment.module}.py").read_text()
+    lines = {line.strip() for body in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", solution, re.S)
+             for line in body.splitlines() if len(line.strip()) >= 20}
+    notebook = nbformat.read(RELEASE / folder / assignment.notebook, as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells)
+    assert sorted(line for line in lines - CONTRACT_LINES if line in text) == []

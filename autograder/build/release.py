@@ -1,4 +1,5 @@
-"""Build release/ with the real ``nbgrader generate_assignment``, in a scratch gradebook."""
+"""Build release/ with the real ``nbgrader generate_assignment``, in a scratch gradebook, then add the
+reference pictures (autograder/build/pictures.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.build.pictures import add_pictures
 from autograder.syllabus import RELEASE, REPO, Assignment
 
 
@@ -37,4 +39,5 @@ def release_notebook(assignment: Assignment, source_text: str) -> tuple[Path, st
         if result.returncode != 0 or not built.exists():
             raise RuntimeError(f"nbgrader generate_assignment {assignment.folder} failed:\n{result.stdout}\n{result.stderr}")
         notebook = nbformat.read(built, as_version=4)
+    add_pictures(notebook, nbformat.reads(source_text, as_version=4), assignment)  # "what yours should look like"
     return RELEASE / assignment.folder / assignment.notebook, nbformat.writes(notebook) + "\n"
