@@ -54,8 +54,12 @@ class GraderPlugin(WorkerPlugin):
         self.server = transport.ForkServer(sandbox=None if self.allow_unsandboxed else True)
         transport._FORK_SERVER = self.server  # every ForkedTransport of this process forks from it
         warm(self.server)
+        from autograder.grading import grade  # noqa: F401 - pytest and the grading machinery, imported once
+        from autograder.suites import tests_of
+
         for module in MODULES:  # their answers are cached in this process from then on
             reference(module)
+            tests_of(module)  # the suites, imported once
 
     def teardown(self, worker) -> None:
         if self.server is not None:
