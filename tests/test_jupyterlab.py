@@ -12,6 +12,11 @@ Chromium (Playwright) and works through it with the menus and the keyboard:
    every cell runs, every check cell prints ``<name>: the visible checks passed.`` without error
    output, and every plot cell shows its figure.
 
+Before anything runs, every reference picture ("What yours should look like", a markdown cell with
+a PNG attachment, made by ``autograder/build/pictures.py``) renders as an image. A second test opens
+``perceptron.ipynb``, runs it up to its first check cell and sees the big-picture diagram that its
+first plot cell draws.
+
 Screenshots go to ``$DLKIT_ARTIFACTS`` (default ``tests/artifacts/``). The test skips when Python
 Playwright or a Chromium binary is missing (CI installs both: see ``.ci/run`` and the ``dev``
 extra); it never downloads a browser (``playwright install`` is not used).
@@ -36,6 +41,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.build.pictures import METADATA_KEY
 from autograder.cells import role_of
 from autograder.syllabus import BY_MODULE, RELEASE, SOLUTIONS
 
@@ -285,6 +291,18 @@ class Student:
         self.page.keyboard.insert_text(code)
         self.page.keyboard.press("Escape")  # back to command mode
 
+    def image_width(self, image) -> int:
+        """The natural width of an ``<img>`` once the browser has decoded it (0 if it cannot)."""
+        return image.evaluate("img => img.decode().then(() => img.naturalWidth, () => 0)")
+
+    def screenshot_cell(self, index: int, name: str) -> Path:
+        """Scroll so the bottom of cell ``index`` is in view, and save the page as ``name``."""
+        self.cell(index).evaluate("cell => cell.scrollIntoView({block: 'end'})")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / name
+        self.page.screenshot(path=str(path))
+        return path
+
     def screenshot(self, index: int, name: str) -> Path:
         """Scroll so the bottom of cell ``index``'s output is in view, and save the page as ``name``."""
         self.cell(index).locator(".jp-OutputArea").evaluate("out => out.scrollIntoView({block: 'end'})")
@@ -292,6 +310,22 @@ class Student:
         path = ARTIFACTS / name
         self.page.screenshot(path=str(path))
         return path
+
+
+def wait_for_kernel(base: str, notebook: str, timeout: float = 60) -> None:
+    """Wait until the server runs an idle kernel for ``notebook`` (a path under the root), so that
+    Run All does not ask which kernel to start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            sessions = json.loads(api(base, "/api/sessions")[1])
+        except (OSError, urllib.error.URLError, json.JSONDecodeError):
+            sessions = []
+        if any(s.get("path") == notebook and (s.get("kernel") or {}).get("execution_state") == "idle"
+               for s in sessions):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"no idle kernel for {notebook} within {timeout:.0f} s")
 
 
 def wait_for_file(path: Path, check, timeout: float = 15) -> dict:
@@ -326,6 +360,8 @@ def test_student_runs_the_activations_notebook_in_jupyterlab(lab):
     with_math = [i for i, cell in enumerate(notebook.cells)
                  if cell.cell_type == "markdown" and "$" in cell.source and not role_of(cell)]
     solutions = {name: reference_code(MODULE, name) for _, name in answers}
+    pictures = [i for i, cell in enumerate(notebook.cells) if METADATA_KEY in cell.metadata]
+    assert pictures, "the release notebook should show reference pictures under its plots"
     for stale in ARTIFACTS.glob("jupyterlab_failure.*"):
         stale.unlink()
 
@@ -348,6 +384,15 @@ def test_student_runs_the_activations_notebook_in_jupyterlab(lab):
             for index in with_math:
                 sync_api.expect(student.cell(index).locator(".jp-RenderedMarkdown mjx-container").first
                                 ).to_be_attached()
+
+            # ---- the reference pictures show before anything runs ---------------------------
+            for index in pictures:
+                rendered = student.cell(index).locator(".jp-RenderedMarkdown")
+                sync_api.expect(rendered).to_contain_text("What yours should look like")
+                image = rendered.locator("img").first
+                sync_api.expect(image).to_be_visible()
+                assert student.image_width(image) > 100, f"reference picture in cell {index}"
+            student.screenshot_cell(pictures[0], "jupyterlab_00_picture.png")
 
             # ---- Run All on the stubs: it stops at the first check cell -----------------------
             student.run_all()
@@ -402,6 +447,9 @@ def test_student_runs_the_activations_notebook_in_jupyterlab(lab):
                 sync_api.expect(image).to_be_visible()
                 assert image.evaluate("img => img.complete && img.naturalWidth > 100"), f"plot cell {index}"
             student.screenshot(plots[0][0], "jupyterlab_02_reference.png")
+            # the student's figure and, right under it, the reference picture to compare it with
+            below_first_plot = next(i for i in pictures if i > plots[0][0])
+            student.screenshot_cell(below_first_plot, "jupyterlab_03_yours_and_reference.png")
         except BaseException:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             shutil.copy(log_path, ARTIFACTS / "jupyterlab_failure.log")
@@ -409,6 +457,54 @@ def test_student_runs_the_activations_notebook_in_jupyterlab(lab):
                 page.screenshot(path=str(ARTIFACTS / "jupyterlab_failure.png"))
             except sync_api.Error:
                 pass  # the page is gone: the log still tells
+            raise
+        finally:
+            browser.close()
+
+
+def test_the_perceptron_notebook_opens_with_its_big_picture_diagram(lab):
+    """01 starts with the big picture: its first plot cell draws a neuron and a small network.
+
+    Run All on the release stops at the first check cell (the stubs), after the cells above it
+    have run: the diagram's cell shows its figure in JupyterLab."""
+    base, folder, log_path = lab
+    assignment = BY_MODULE["perceptron"]
+    path = folder.parent / assignment.folder / assignment.notebook
+    notebook = nbformat.read(path, as_version=4)
+    roles = cells_by_role(notebook)
+    diagram = roles["plot"][0][0]
+    first_check = roles["check"][0][0]
+    assert diagram < first_check, "the big-picture diagram should come before the first exercise"
+
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        student = Student(page)
+        try:
+            # A workspace of its own, reset: only this notebook is open (the page's selectors
+            # would otherwise also find the activations notebook of the other test).
+            page.goto(f"{base}/lab/workspaces/big-picture/tree/{assignment.folder}/{path.name}"
+                      f"?reset&token={TOKEN}")
+            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']",
+                                   timeout=60_000)
+            wait_for_kernel(base, f"{assignment.folder}/{path.name}")
+            student.no_dialog()
+            sync_api.expect(page.locator(".jp-NotebookPanel")).to_have_count(1)
+            student.run_all()
+            assert STUB_MESSAGE in student.output_text(first_check)
+            image = student.cell(diagram).locator(".jp-OutputArea-output[data-mime-type='image/png'] img").first
+            sync_api.expect(image).to_be_visible()
+            assert student.image_width(image) > 100, "the diagram's figure did not render"
+            student.screenshot(diagram, "jupyterlab_04_big_picture.png")
+        except BaseException:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(log_path, ARTIFACTS / "jupyterlab_failure.log")
+            try:
+                page.screenshot(path=str(ARTIFACTS / "jupyterlab_failure.png"))
+            except sync_api.Error:
+                pass
             raise
         finally:
             browser.close()
