@@ -32,7 +32,8 @@ def grade_task(files: dict, limits: dict) -> dict:
         raise NotAGraderWorker("this Dask worker was started without `--preload autograder.cluster.plugin`")
     base = {"grader": grader_version(), "worker": plugin.address}
     try:
-        result = grade_submission(Path("submission"), files=module_files(files), limits=Limits(**limits))
+        with plugin.grading:  # one at a time in this process, whatever --nthreads says
+            result = grade_submission(Path("submission"), files=module_files(files), limits=Limits(**limits))
         return base | {"grade": grade_data(result)}
     except Exception as exc:  # noqa: BLE001 - anything the grader throws on this submission, as locally
         return base | {"error": describe(exc), "details": traceback.format_exc()}
