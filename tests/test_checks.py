@@ -10,6 +10,8 @@ import torch
 
 from autograder.suites.checks import Mistake, close, number, same_number, within
 
+pytestmark = pytest.mark.fast  # in the edit-test loop's tier (dlkit selftest --fast)
+
 F32, F64 = torch.float32, torch.float64
 
 

@@ -17,6 +17,7 @@ from autograder.syllabus import ASSIGNMENTS, MODULES, SOLUTIONS
 DLKIT = [sys.executable, "-m", "autograder.cli"]
 
 
+@pytest.mark.fast
 def test_the_reference_scores_full_marks(reference_copy):
     result = grade_submission(reference_copy)
     lost = [f"{r.test.nodeid}: {r.output}" for r in result.results if r.score < r.test.points]
@@ -24,6 +25,7 @@ def test_the_reference_scores_full_marks(reference_copy):
     assert result.score() == result.max_score() > 0
 
 
+@pytest.mark.fast
 def test_the_untouched_stubs_score_zero(stub_copy):
     result = grade_submission(stub_copy)
     earned = [r.test.nodeid for r in result.results if r.score > 0]
@@ -31,6 +33,7 @@ def test_the_untouched_stubs_score_zero(stub_copy):
     assert all("not implemented yet" in r.output for r in result.results)
 
 
+@pytest.mark.fast
 def test_every_module_has_a_suite_and_every_graded_name_is_tested():
     for assignment in ASSIGNMENTS:
         tested = {t.item for t in tests_of(assignment.module)}
@@ -61,6 +64,7 @@ def test_odd_submissions_get_clear_messages_and_the_rest_is_graded(submission):
         assert result.score(module) == 0
 
 
+@pytest.mark.fast
 def test_a_huge_module_is_rejected_unread(submission):
     folder = submission("huge", mlp="x = 1\n" + "# padding\n" * 80_000)
     result = grade_submission(folder, modules=("mlp",))
@@ -95,6 +99,7 @@ def test_edited_notebooks_are_graded_as_far_as_they_can_be(tmp_path):
     assert any("carry the id `softmax`" in note for note in result.notes["activations"])
 
 
+@pytest.mark.fast
 def test_an_empty_folder_is_graded_as_all_missing(submission):
     result = grade_submission(submission("empty"))
     assert result.score() == 0 and result.max_score() > 0

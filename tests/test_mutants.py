@@ -1,19 +1,43 @@
 """The hidden suites catch every catalogued student bug and every evasion of the from-scratch rule,
 keep full marks for correct alternatives (most of them written blind, from the SYLLABUS and the stubs
-alone), and have no dead test."""
+alone), and have no dead test.
+
+In the fast tier (``dlkit selftest --fast``, ``-m fast``) only the modules whose solution, suite,
+catalogue or grader changed since their mutants last all passed are graded in full
+(``autograder/mutants/cache.py``); every other module is still checked with its first bug.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from autograder.mutants import mutation
+from autograder.mutants import cache, mutation
 from autograder.syllabus import ASSIGNMENTS, MODULES
+
+pytestmark = pytest.mark.fast
+
+
+def fast_tier(config: pytest.Config) -> bool:
+    return "fast" in (config.option.markexpr or "")
+
+
+def passed(verdict: mutation.Verdict, module: str) -> bool:
+    failed = [e.module for e in verdict.survivors + verdict.missed_evasions]
+    failed += [e.module for e, _ in verdict.broken_alternatives]
+    failed += [nodeid.split("::")[0] for nodeid in verdict.dead_tests]
+    return module not in failed
 
 
 @pytest.fixture(scope="module")
-def verdict():
+def verdict(request):
     edits = mutation.load(MODULES)
-    return edits, mutation.judge(mutation.run(edits, jobs=2), MODULES)
+    keys = cache.keys(MODULES, edits)
+    modules = cache.changed(keys) if fast_tier(request.config) else MODULES
+    spot_checks = [next(e for e in edits if e.module == m and e.kind == "bug") for m in MODULES if m not in modules]
+    graded = [e for e in edits if e.module in modules] + spot_checks
+    v = mutation.judge(mutation.run(graded, jobs=2), modules)
+    cache.remember({m: keys[m] for m in modules if passed(v, m)}, failed=tuple(m for m in modules if not passed(v, m)))
+    return edits, v
 
 
 def test_the_catalogue_is_large_and_covers_every_module(verdict):

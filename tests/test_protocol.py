@@ -7,6 +7,8 @@ import torch
 
 from autograder.worker.protocol import Fixture, Handle, Items, Opaque, ProtocolError, decode, encode
 
+pytestmark = pytest.mark.fast  # in the edit-test loop's tier (dlkit selftest --fast)
+
 
 def roundtrip(value):
     return decode(encode({"value": value}))["value"]

@@ -19,6 +19,8 @@ from autograder.reports.markup import html_text, md_text
 from autograder.reports.model import parse_results
 from autograder.syllabus import REPO
 
+pytestmark = pytest.mark.fast  # in the edit-test loop's tier (dlkit selftest --fast)
+
 EXAMPLES = REPO / "examples" / "submissions"
 EVIL = "softmax raised ValueError: <script>alert('x')</script> & \"quotes\" (line 12, in softmax)"
 MISSING = "`mlp.py` is missing from the submission"
@@ -241,6 +243,7 @@ def test_text_helpers_escape_markup():
     assert html_text("`a<b>` <i>&") == "<code>a&lt;b&gt;</code> &lt;i&gt;&amp;"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (EXAMPLES / "ben").is_dir(), reason="the example submissions are not built")
 def test_reports_on_the_graded_example_class(tmp_path):
     from autograder.grading.batch import default_jobs, grade_batch

@@ -12,6 +12,8 @@ from autograder.grading.rules import find_violations
 from autograder.mutants.catalogue import load
 from autograder.syllabus import ASSIGNMENTS, BY_MODULE, MODULES, SOLUTIONS, SOURCE
 
+pytestmark = pytest.mark.fast  # in the edit-test loop's tier (dlkit selftest --fast)
+
 FROM_SCRATCH = tuple(a.module for a in ASSIGNMENTS if a.from_scratch)
 
 

@@ -15,6 +15,8 @@ from autograder.syllabus import BY_MODULE, EXERCISES, MODULES, SOLUTIONS, course
 from autograder.runner.transport import ForkedTransport, LoadRequest
 from autograder.worker.siblings import GradedImports
 
+pytestmark = pytest.mark.fast  # in the edit-test loop's tier (dlkit selftest --fast)
+
 
 def reference(module: str) -> str:
     return (SOLUTIONS / f"{module}.py").read_text()
@@ -213,6 +215,7 @@ def lost(result) -> list[str]:
     return [f"{r.test.nodeid}: {r.output}" for r in result.results if r.score < r.test.points]
 
 
+@pytest.mark.slow
 def test_helpers_from_the_students_own_earlier_modules_keep_full_marks(submission):
     result = grade_submission(submission("helpers", **with_helpers()))
     assert not lost(result), "\n".join(lost(result))
@@ -347,6 +350,7 @@ def check(folder, *args):
                           timeout=600)
 
 
+@pytest.mark.slow
 def test_check_py_imports_earlier_modules_as_the_grader_does(tmp_path):
     """A correct backprop.py passes every public check of backprop while activations.py is a stub;
     a helper from the student's own mlp.py is theirs; a missing one is named."""
