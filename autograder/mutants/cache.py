@@ -1,13 +1,13 @@
 """Which modules' mutants passed, for what: the fast tier grades only the modules changed since.
 
-A module's key hashes everything its mutants' verdict depends on: the submissions its catalogue
-entries make (the reference solution with each edit applied, sibling modules included), its
-hidden suite, and the rest of the grader (``grader_files`` without the solutions, the suites and
-the source notebooks, which the module's own part covers or mutants never read, plus this
-package's code, which makes and judges the mutants), and the reference solution itself (the
-expected answers). The cache,
-``.cache/dlkit/mutants.json`` in the repository, holds the key of each module whose mutants all
-behaved the last time they were graded; a module whose key is there need not be graded again.
+A module's key hashes everything its mutants' verdict depends on: its catalogue's files, the
+reference solution (which the entries edit, and the expected answers) and those of the sibling
+modules the entries bring along, its hidden suite, and the rest of the grader:
+``grader_files`` but the solutions, the suites and the source notebooks (the modules' own parts,
+or never read by a mutant) and the cluster engine (mutants are graded in process), plus this
+package's code, which makes and judges the mutants. The cache, ``.cache/dlkit/mutants.json`` in
+the repository, holds the key of each module whose mutants all behaved the last time they were
+graded; a module whose key is there need not be graded again.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import json
 from pathlib import Path
 
 from autograder.files import atomic_write
-from autograder.mutants.catalogue import Edit
+from autograder.mutants.catalogue import CATALOGUE, SHELVES, Edit
 from autograder.syllabus import REPO, SOLUTIONS, SOURCE
 
 CACHE = REPO / ".cache" / "dlkit" / "mutants.json"
+ENGINES = REPO / "autograder" / "cluster"  # another way to run gradings: mutants are graded in process
 
 
 def grader_part() -> str:
@@ -32,22 +33,24 @@ def grader_part() -> str:
     code = sorted(Path(__file__).parent.glob("*.py"))  # the mutants' harness: how they are made and judged
     for path in grader_files() + code:
         if path.parent == SOLUTIONS or path.parent == SUITES and path.name.startswith("test_") \
-                or SOURCE in path.parents:
+                or SOURCE in path.parents or ENGINES in path.parents:
             continue
         digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def module_key(module: str, edits: list[Edit], grader: str) -> str:
+    """The module's suite and solution, its catalogue's files (every shelf), and the solutions of
+    the sibling modules its entries bring along (``Edit.files``)."""
     from autograder.suites import suite_path
 
-    digest = hashlib.sha256(f"{grader}\0{module}\0".encode() + suite_path(module).read_bytes() + b"\0"
-                            + (SOLUTIONS / f"{module}.py").read_bytes())
-    for edit in edits:
-        if edit.module == module:
-            digest.update(f"\0{edit.kind}\0{edit.shelf}\0{edit.id}\0{edit.function}".encode())
-            for name, source in sorted(edit.files().items()):
-                digest.update(f"\0{name}\0{source}".encode())
+    siblings = sorted({name for e in edits if e.module == module for name in e.siblings})
+    files = [suite_path(module), SOLUTIONS / f"{module}.py", *(SOLUTIONS / f"{m}.py" for m in siblings),
+             *(CATALOGUE / shelf / f"{module}.toml" for shelf in SHELVES)]
+    digest = hashlib.sha256(f"{grader}\0{module}".encode())
+    for path in files:
+        digest.update(b"\0" + path.relative_to(REPO).as_posix().encode() + b"\0"
+                      + (path.read_bytes() if path.exists() else b"<none>"))
     return digest.hexdigest()
 
 
