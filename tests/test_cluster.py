@@ -94,10 +94,7 @@ def write_class(root: Path) -> list[Path]:
         write_notebook(root / f"nb{i}", BY_MODULE[module], kind, bug)
         folders.append(root / f"nb{i}")
     stub = module_source("activations", "stubbed", None)
-    sigmoid_stub = next(line for line in stub.splitlines() if "sigmoid is not implemented" in line)
-    indent = sigmoid_stub[: len(sigmoid_stub) - len(sigmoid_stub.lstrip())]
-    folder("attack_kill", {"activations": stub.replace(sigmoid_stub, "\n".join(
-        indent + line for line in KILL_ALL.splitlines()))})
+    folder("attack_kill", {"activations": KILL_ALL + "\n" + stub})  # at import: no rule stops it first
     folder("attack_pry", {"activations": PRY.format(repo=REPO) + stub})
     return folders
 
@@ -185,7 +182,9 @@ def test_the_cluster_grades_the_class_exactly_as_the_local_path(graded):
     assert_same_results(got, expected, version)
     assert (root / "dask" / "grades.csv").read_text() == (root / "local" / "grades.csv").read_text()
     assert expected["whole0"]["score"] == expected["whole0"]["max_score"]
-    assert "crashed" in json.dumps(expected["attack_kill"]) and not (REPO / "pwned.txt").exists()
+    # kill(-1) in the sandbox finds no process of anyone else's to signal; nothing is written outside
+    assert "importing `activations.py` failed" in json.dumps(expected["attack_kill"])
+    assert not (REPO / "pwned.txt").exists()
     assert "Graded on 2 Dask worker(s)" in output and sum(graded_counts(output)) == 40
     log = (root / "dask" / "grader.log").read_text()
     assert all(log.count(f" {s}") >= 1 for s in ("s00", "nb0", "attack_kill")), log
