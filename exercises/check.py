@@ -13,7 +13,8 @@ Each module is checked as the grader grades it: what it imports from an
 *earlier* module is your own code, except the graded functions of that module,
 which are the ready-made versions in ``_kit/ready_made/`` (so an unfinished
 ``activations.py`` does not stop ``backprop.py``'s checks). ``_kit/siblings.py``
-holds that rule, the same file the grader runs.
+holds that rule, the same file the grader runs, and ``_kit/course.json`` the graded
+modules and names it applies to.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import ast
 import contextlib
 import importlib.util
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -80,10 +82,16 @@ def siblings():
     return rule
 
 
+def course(rule) -> dict:
+    """The graded modules, in course order, with their graded names."""
+    return rule.read_course(json.loads((KIT / "course.json").read_text(encoding="utf-8")))
+
+
 def graded_imports(rule, module: str):
     """How ``module`` sees the others: your own modules, and the ready-made earlier ones."""
     sources, unusable = {}, {}
-    for name in rule.ORDER:
+    graded = course(rule)
+    for name in graded:
         path = HERE / f"{name}.py"
         if path.is_file():
             try:
@@ -91,7 +99,7 @@ def graded_imports(rule, module: str):
             except (OSError, UnicodeDecodeError) as exc:
                 unusable[name] = f"`{name}.py` could not be read: {exc}"
     ready_made = {p.stem: p.read_text(encoding="utf-8") for p in sorted((KIT / "ready_made").glob("*.py"))}
-    return rule.GradedImports(module, sources, ready_made, unusable=unusable, folder=str(HERE))
+    return rule.GradedImports(module, sources, ready_made, course=graded, unusable=unusable, folder=str(HERE))
 
 
 def main(argv: list[str]) -> int:

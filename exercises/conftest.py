@@ -14,13 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import check  # noqa: E402
 
 RULE = check.siblings()
+GRADED = check.course(RULE)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_make_collect_report(collector):  # noqa: ANN001, ANN201 - pytest's hook
     module = collector.path.stem.removeprefix("test_") if isinstance(collector, pytest.Module) else ""
     checked_by_check_py = any(type(finder).__name__ == "GradedImports" for finder in sys.meta_path)
-    if module not in RULE.GRADED or checked_by_check_py:
+    if module not in GRADED or checked_by_check_py:
         yield
         return
     with check.graded_imports(RULE, module).installed():

@@ -14,8 +14,11 @@ A notebook is graded on its own: its cells run in order in one namespace (a cell
 recorded and the next one runs, as in a kernel), and the other graded modules hold only their
 ready-made graded names.
 
-This file is standalone (the standard library only, Python 3.10+) because it runs both in the
-grader's sandboxed workers and, as ``exercises/_kit/siblings.py``, beside the student's code.
+Which modules are graded, in which order, with which graded names, is the course's registration
+(``autograder/syllabus.py``), given to ``GradedImports`` as plain data (``course``): the grader
+sends it in each load request, and the student kit has it in ``_kit/course.json``. This file is
+standalone (the standard library only, Python 3.10+) because it runs both in the grader's
+sandboxed workers and, as ``exercises/_kit/siblings.py``, beside the student's code.
 """
 
 from __future__ import annotations
@@ -30,19 +33,28 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-# The graded names of each module, in course order (the SYLLABUS's tables).
-GRADED: dict[str, tuple[str, ...]] = {
-    "perceptron": ("weighted_sum", "step", "predict", "update", "train"),
-    "activations": ("sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "relu", "relu_derivative",
-                    "softmax"),
-    "mlp": ("init_params", "dense", "forward", "xor_params"),
-    "losses": ("mse", "mse_derivative", "binary_cross_entropy", "cross_entropy", "cross_entropy_derivative"),
-    "backprop": ("dense_backward", "relu_backward", "sigmoid_backward", "backward", "numerical_gradient"),
-    "training": ("sgd_step", "minibatches", "train"),
-    "torch_mlp": ("SpiralDataset", "MLP", "train_epoch", "evaluate", "fit"),
-}
-ORDER: tuple[str, ...] = tuple(GRADED)
 MAX_MESSAGE = 300  # characters of an exception message kept in a report
+
+
+def read_course(course: Any) -> dict[str, tuple[str, ...]]:
+    """The graded names of each module, in course order, from plain data: ``[[module, [name, ...]],
+    ...]`` (or a mapping of the same). Raises ValueError on anything else, since in a worker the
+    data arrives over a socket."""
+    pairs = list(course.items()) if isinstance(course, Mapping) else course
+    if type(pairs) not in (list, tuple) or not pairs:
+        raise ValueError("the course must list its modules")
+    graded: dict[str, tuple[str, ...]] = {}
+    for pair in pairs:
+        if type(pair) not in (list, tuple) or len(pair) != 2:
+            raise ValueError("each module of the course is [module, [graded names]]")
+        module, names = pair
+        if type(module) is not str or not module.isidentifier() or module in graded:
+            raise ValueError("a module of the course is not a name, or is repeated")
+        if type(names) not in (list, tuple) or not names or \
+                any(type(n) is not str or not n.isidentifier() for n in names):
+            raise ValueError(f"the graded names of {module!r} are not a list of names")
+        graded[module] = tuple(names)
+    return graded
 
 
 class GradedImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -50,20 +62,22 @@ class GradedImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     ``sources``: the student's own ``.py`` modules by name (text); ``ready_made``: the ready-made
     versions (text), of which only those of modules earlier than ``module`` are ever kept;
-    ``cells``: a notebook's code cells, when the module under test is a notebook; ``unusable``:
+    ``course``: the graded modules in order with their graded names (see ``read_course``); ``cells``: a notebook's code cells, when the module under test is a notebook; ``unusable``:
     why a student's module could not be used (it was rejected before it got here); ``folder``:
     where the student's files are, for their file names in tracebacks.
     """
 
     def __init__(self, module: str, sources: Mapping[str, str], ready_made: Mapping[str, str] = {},
-                 *, cells: list[str] | None = None, unusable: Mapping[str, str] = {},
+                 *, course: Any, cells: list[str] | None = None, unusable: Mapping[str, str] = {},
                  folder: str = ".") -> None:
-        if module not in GRADED:
+        self.graded = read_course(course)
+        self.order = tuple(self.graded)
+        if module not in self.graded:
             raise ValueError(f"{module!r} is not a graded module")
         self.module = module
         self.cells = None if cells is None else list(cells)
         # a notebook is self-contained: no other module of the student's is visible from it
-        self.sources = {} if self.cells is not None else {k: v for k, v in sources.items() if k in GRADED}
+        self.sources = {} if self.cells is not None else {k: v for k, v in sources.items() if k in self.graded}
         self.ready_sources = {k: v for k, v in ready_made.items() if self.earlier(k)}
         self.unusable = dict(unusable)
         self.folder = folder.rstrip("/") or "/"
@@ -72,7 +86,7 @@ class GradedImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     # -- the rule ----------------------------------------------------------------------------
     def earlier(self, name: str) -> bool:
-        return name in GRADED and ORDER.index(name) < ORDER.index(self.module)
+        return name in self.graded and self.order.index(name) < self.order.index(self.module)
 
     def filename(self, name: str) -> str:
         return f"{self.folder}/{name}.py"
@@ -84,7 +98,7 @@ class GradedImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     # -- installing --------------------------------------------------------------------------
     def install(self) -> GradedImports:
         """Answer imports of graded modules from now on (in a worker: for its whole life)."""
-        for name in GRADED:
+        for name in self.graded:
             sys.modules.pop(name, None)
         sys.meta_path.insert(0, self)
         return self
@@ -97,7 +111,7 @@ class GradedImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def installed(self) -> Iterator[GradedImports]:
         """Installed only within the block; afterwards ``sys.modules`` holds no graded module of
         ours, so several versions of one module can coexist in one process (the grader's)."""
-        saved = {name: sys.modules.get(name) for name in GRADED}
+        saved = {name: sys.modules.get(name) for name in self.graded}
         try:
             yield self.install()
         finally:
@@ -114,7 +128,7 @@ class GradedImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     # -- the import protocol -----------------------------------------------------------------
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in GRADED:
+        if fullname not in self.graded:
             return None
         own = fullname in self.sources or (fullname == self.module and self.notebook)
         if not own and not self.earlier(fullname):
@@ -139,7 +153,7 @@ class GradedImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def _compose(self, composite: types.ModuleType) -> None:
         name = composite.__name__
         ready = self._ready_made(name)
-        graded = GRADED[name]
+        graded = self.graded[name]
         for item in graded:
             if ready is not None and item in vars(ready):
                 setattr(composite, item, getattr(ready, item))
@@ -193,7 +207,7 @@ class GradedImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def _ready_import(self, name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
                       level: int = 0) -> Any:
-        if name in GRADED and level in (0, 1):  # `from mlp import x` or `from .mlp import x`
+        if name in self.graded and level in (0, 1):  # `from mlp import x` or `from .mlp import x`
             module = self._ready_made(name) if self.earlier(name) else None
             if module is None:
                 raise ImportError(f"no ready-made version of `{name}` is available here", name=name)
@@ -238,8 +252,8 @@ class GradedImports(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def unavailable(self, module: str, name: str, why: str) -> ImportError:
         """Why ``name`` cannot come from ``module``: an ImportError (not an AttributeError), so that
         ``from mlp import ACTIVATIONS`` shows this message, not Python's "cannot import name"."""
-        number = f"{ORDER.index(module) + 1:02d}"
-        if name in GRADED[module]:
+        number = f"{self.order.index(module) + 1:02d}"  # the course numbers its assignments from 1
+        if name in self.graded[module]:
             return ImportError(f"`{name}` is graded in assignment {number} (`{module}`) and has no "
                                f"ready-made version, so `{self.module}` cannot use it: write what you "
                                f"need in `{self.module}` itself", name=module)
@@ -260,7 +274,7 @@ class _OwnNames:
     def __call__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(f"module {self.module!r} has no attribute {name!r}")
-        if name in GRADED[self.module] or self.own is None or self.why:
+        if name in self.imports.graded[self.module] or self.own is None or self.why:
             raise self.imports.unavailable(self.module, name, self.why)
         try:
             return vars(self.own)[name]

@@ -8,8 +8,8 @@ def test_dense_backward_hand_example():
     x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
     W = torch.tensor([[1.0, 0.0], [2.0, -1.0]])
     grad_x, grad_W, grad_b = dense_backward(grad_out, x, W)
-    torch.testing.assert_close(grad_x, torch.tensor([[1.0, 1.0], [0.0, -2.0]]), msg="grad_x should be grad_out @ W.T")
-    torch.testing.assert_close(grad_W, torch.tensor([[1.0, 7.0], [2.0, 10.0]]), msg="grad_W should be x.T @ grad_out")
+    torch.testing.assert_close(grad_x, torch.tensor([[1.0, 1.0], [0.0, -2.0]]), msg="grad_x is wrong: each input collects the gradients of the outputs it feeds, through their weights; it has the shape of x")
+    torch.testing.assert_close(grad_W, torch.tensor([[1.0, 7.0], [2.0, 10.0]]), msg="grad_W is wrong: each weight gathers, over the batch, its input times the gradient at its output; it has the shape of W")
     torch.testing.assert_close(grad_b, torch.tensor([1.0, 3.0]), msg="grad_b should be grad_out summed over the batch (dim 0)")
 
 
@@ -54,7 +54,7 @@ def test_backward_grads_shaped_like_params():
 def test_numerical_gradient_of_sum_of_squares():
     x = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64)
     got = numerical_gradient(lambda t: (t ** 2).sum(), x)
-    torch.testing.assert_close(got, torch.tensor([2.0, -4.0, 6.0], dtype=torch.float64), msg="the gradient of sum(x**2) is 2x: use (f(x + h e_i) - f(x - h e_i)) / (2h)")
+    torch.testing.assert_close(got, torch.tensor([2.0, -4.0, 6.0], dtype=torch.float64), msg="the gradient of sum(x**2) is 2x: nudge one entry at a time by +h and by -h, and divide the change in f by 2h")
 
 
 def test_numerical_gradient_2d_x():

@@ -6,7 +6,7 @@ def test_weighted_sum_one_example():
     x = torch.tensor([1.0, 2.0])
     w = torch.tensor([3.0, -1.0])
     z = weighted_sum(x, w, 0.5)
-    assert z.shape == (), "weighted_sum of one example (d,) should be a 0-d tensor: use x @ w, not x * w"
+    assert z.shape == (), "weighted_sum of one example (d,) should be a 0-d tensor: one number, the sum of the d products, not the d products themselves"
     torch.testing.assert_close(z, torch.tensor(1.5), msg="weighted_sum([1, 2], [3, -1], 0.5) should be 1*3 + 2*(-1) + 0.5 = 1.5")
 
 
@@ -29,7 +29,7 @@ def test_step_keeps_shape_and_dtype():
     z = torch.tensor([[-0.5, 0.5, 3.0], [0.0, -2.0, 1.0]], dtype=torch.float64)
     got = step(z)
     assert got.shape == (2, 3), "step should keep the shape of z"
-    assert got.dtype == torch.float64, "step should return floats in the dtype of z, not bools: convert with .to(z.dtype)"
+    assert got.dtype == torch.float64, "step should return floats in the dtype of z, not bools (a comparison gives bools)"
 
 
 def test_predict_AND_gate():

@@ -21,11 +21,11 @@ Params = list[tuple[Tensor, Tensor]]
 def init_params(layer_sizes: list[int], generator: torch.Generator | None = None) -> Params:
     """He initialisation for an MLP with the given layer sizes.
 
-    For every consecutive pair ``(d_in, d_out)`` of ``layer_sizes``:
-    ``W`` is drawn from N(0, 2 / d_in), that is
-    ``torch.randn(d_in, d_out, generator=generator) * sqrt(2 / d_in)``, and
-    ``b = zeros(d_out)``. All float32. Draw the layers in order, W before b,
-    so that the same generator seed always gives the same parameters.
+    For every consecutive pair ``(d_in, d_out)`` of ``layer_sizes``: ``W``, of
+    shape ``(d_in, d_out)``, holds independent draws (made with ``generator``)
+    from a normal distribution of mean 0 and variance 2 / d_in, He's scale for
+    ReLU layers; ``b = zeros(d_out)``. All float32. The same generator seed
+    must give the same parameters.
 
     Example: ``layer_sizes=[2, 8, 3]`` gives ``[(W1 (2, 8), b1 (8,)), (W2 (8, 3), b2 (3,))]``.
     """
