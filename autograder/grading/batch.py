@@ -139,6 +139,12 @@ def start_grader_process(parent: int, started) -> None:
         pass
     if os.getppid() != parent:  # the batch ended before prctl could take effect
         os._exit(1)
+    import torch
+
+    # one thread per grader process, as in the workers and on a cluster's workers: the pool's
+    # processes share the cores instead of oversubscribing them, and the reference's sums are
+    # added in the same order on every machine
+    torch.set_num_threads(1)
 
 
 def grade_in_grader_process(submission: Submission, limits: Limits) -> Outcome:
