@@ -266,8 +266,6 @@ def write_gradebook(folders: list[Path], out: Path, path: Path) -> bool:
     return not report.problems
 
 
-
-
 def say_stopped(text: str) -> None:
     """The one line of a stopped run (after SIGHUP the terminal may be gone: then say nothing)."""
     try:

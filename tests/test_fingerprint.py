@@ -67,7 +67,7 @@ def test_grading_imports_nothing_declared_unable_to_change_a_verdict():
     is all in the fingerprint; nothing of ``NOT_GRADING`` is imported."""
     code = """
 import importlib.util, json, sys
-import autograder.grading.batch, autograder.grading.grade, autograder.grading.in_kernel, autograder.notebook
+import autograder.grading.batch, autograder.grading.grade, autograder.grading.in_kernel
 from autograder.suites import suite_path
 from autograder.syllabus import MODULES
 for module in MODULES:

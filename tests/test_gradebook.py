@@ -29,12 +29,8 @@ OVERRIDDEN = "mse"  # the forger's test cell whose score the instructor set by h
 # and call it in the student's own kernel; replaced, every test cell runs clean, which nbgrader
 # scores as full points. The stubs are untouched.
 FORGERY = """\
-import importlib
-for name in ("autograder.grading.in_kernel", "autograder.notebook"):
-    try:
-        importlib.import_module(name).hidden_tests = lambda module, item, namespace: None
-    except ImportError:
-        pass
+import autograder.grading.in_kernel
+autograder.grading.in_kernel.hidden_tests = lambda module, item, namespace: None
 """
 
 

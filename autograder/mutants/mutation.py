@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading.grade import SubmissionResult, grade_submission
-from autograder.mutants.catalogue import Edit, load  # noqa: F401 - load: the catalogue, for callers of run()
+from autograder.mutants.catalogue import Edit, load  # noqa: F401 - load: re-exported for the callers of run()
 from autograder.suites import tests_of
 
 
