@@ -341,12 +341,17 @@ def run_doctor() -> int:
 
 
 def run_selftest(pytest_args: list[str], fast: bool = False) -> int:
+    import importlib.util
     import subprocess
 
     from autograder.syllabus import REPO
 
     ensure_kernel()
     tier = ["-m", "fast and not slow"] if fast else []  # tests/test_mutants.py reads the marker: mutants of changed modules only
+    if not fast and importlib.util.find_spec("xdist"):
+        # the full run: one pytest process per core, a test file to each (its module fixtures are
+        # built once); much of a test's time is waiting on the processes it starts
+        tier = ["-n", "auto", "--dist", "loadfile"]
     # the slowest tests' times, so CI's log shows where its minutes go
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "--durations=15", *tier, str(REPO / "tests"),
                            *pytest_args], cwd=REPO).returncode
