@@ -1,5 +1,5 @@
-"""Build release/ with the real ``nbgrader generate_assignment``, in a scratch gradebook, then add the
-reference pictures (autograder/build/pictures.py)."""
+"""Build release/ with the real ``nbgrader generate_assignment``, in a scratch gradebook (the build then
+adds the reference pictures, autograder/build/pictures.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.build.pictures import add_pictures
-from autograder.syllabus import RELEASE, REPO, Assignment
+from autograder.syllabus import REPO, Assignment
 
 
 def nbgrader_env() -> dict[str, str]:
@@ -23,8 +22,12 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def release_notebook(assignment: Assignment, source_text: str) -> tuple[Path, str]:
-    """Run nbgrader on a scratch course holding ``source_text``; return the release notebook's text."""
+def generated_assignment(assignment: Assignment, source_text: str) -> nbformat.NotebookNode:
+    """``nbgrader generate_assignment`` on a scratch course holding ``source_text``: its notebook.
+
+    Safe to run in threads: the work is nbgrader's subprocess. (Parsing Python with ``ast`` is not:
+    CPython 3.11 can raise "AST constructor recursion depth mismatch" when threads parse at once.)
+    """
     with tempfile.TemporaryDirectory(prefix="dlkit-release-") as scratch:
         course = Path(scratch)
         folder = course / "source" / assignment.folder
@@ -38,6 +41,4 @@ def release_notebook(assignment: Assignment, source_text: str) -> tuple[Path, st
         built = course / "release" / assignment.folder / assignment.notebook
         if result.returncode != 0 or not built.exists():
             raise RuntimeError(f"nbgrader generate_assignment {assignment.folder} failed:\n{result.stdout}\n{result.stderr}")
-        notebook = nbformat.read(built, as_version=4)
-    add_pictures(notebook, nbformat.reads(source_text, as_version=4), assignment)  # "what yours should look like"
-    return RELEASE / assignment.folder / assignment.notebook, nbformat.writes(notebook) + "\n"
+        return nbformat.read(built, as_version=4)
