@@ -25,6 +25,7 @@ extra); it never downloads a browser (``playwright install`` is not used).
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -318,6 +319,28 @@ class Student:
         return path
 
 
+@contextlib.contextmanager
+def student_in_browser(server_log: Path):
+    """A student at a fresh Chromium page. When the test fails, the page's screenshot and the
+    server's log are kept as artifacts (``jupyterlab_failure.png`` / ``.log``)."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        try:
+            yield Student(page)
+        except BaseException:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(server_log, ARTIFACTS / "jupyterlab_failure.log")
+            try:
+                page.screenshot(path=str(ARTIFACTS / "jupyterlab_failure.png"))
+            except sync_api.Error:
+                pass  # the page is gone: the log still tells
+            raise
+        finally:
+            browser.close()
+
+
 def wait_for_kernel(base: str, notebook: str, timeout: float = 60) -> None:
     """Wait until the server runs an idle kernel for ``notebook`` (a path under the root), so that
     Run All does not ask which kernel to start."""
@@ -371,101 +394,87 @@ def test_student_runs_the_activations_notebook_in_jupyterlab(lab):
     for stale in ARTIFACTS.glob("jupyterlab_failure.*"):
         stale.unlink()
 
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(30_000)
-        student = Student(page)
-        try:
-            # ---- open the notebook; its kernel starts --------------------------------------
-            page.goto(f"{base}/lab/tree/{folder.name}/{path.name}?token={TOKEN}")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                   timeout=60_000)
-            student.no_dialog()
-            sync_api.expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(len(notebook.cells))
+    with student_in_browser(log_path) as student:
+        page = student.page
+        # ---- open the notebook; its kernel starts --------------------------------------
+        page.goto(f"{base}/lab/tree/{folder.name}/{path.name}?token={TOKEN}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']",
+                               timeout=60_000)
+        student.no_dialog()
+        sync_api.expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(len(notebook.cells))
 
-            # ---- the narrative renders: title, LaTeX typeset by MathJax -----------------------
-            sync_api.expect(page.locator(".jp-RenderedMarkdown h1", has_text=title)).to_be_visible()
-            for index in with_math:
-                sync_api.expect(student.cell(index).locator(".jp-RenderedMarkdown mjx-container").first
-                                ).to_be_attached()
+        # ---- the narrative renders: title, LaTeX typeset by MathJax -----------------------
+        sync_api.expect(page.locator(".jp-RenderedMarkdown h1", has_text=title)).to_be_visible()
+        for index in with_math:
+            sync_api.expect(student.cell(index).locator(".jp-RenderedMarkdown mjx-container").first
+                            ).to_be_attached()
 
-            # ---- the reference pictures show before anything runs ---------------------------
-            for index in pictures:
-                rendered = student.cell(index).locator(".jp-RenderedMarkdown")
-                sync_api.expect(rendered).to_contain_text("What yours should look like")
-                image = rendered.locator("img").first
-                sync_api.expect(image).to_be_visible()
-                assert student.image_width(image) > 100, f"reference picture in cell {index}"
-            student.screenshot_cell(pictures[0], "jupyterlab_00_picture.png")
+        # ---- the reference pictures show before anything runs ---------------------------
+        for index in pictures:
+            rendered = student.cell(index).locator(".jp-RenderedMarkdown")
+            sync_api.expect(rendered).to_contain_text("What yours should look like")
+            image = rendered.locator("img").first
+            sync_api.expect(image).to_be_visible()
+            assert student.image_width(image) > 100, f"reference picture in cell {index}"
+        student.screenshot_cell(pictures[0], "jupyterlab_00_picture.png")
 
-            # ---- Run All on the stubs: it stops at the first check cell -----------------------
-            student.run_all()
-            prompts = student.prompts()
-            first_check = checks[0][0]
-            assert STUB_MESSAGE in student.output_text(first_check)
-            assert execution_count(prompts[first_check]) is not None
-            not_run = [i for i, p in enumerate(prompts) if p is not None and execution_count(p) is None]
-            assert not_run and min(not_run) > first_check, prompts
-            assert all(execution_count(p) is not None for p in prompts[:first_check] if p is not None), prompts
-            student.screenshot(first_check, "jupyterlab_01_stubs.png")
+        # ---- Run All on the stubs: it stops at the first check cell -----------------------
+        student.run_all()
+        prompts = student.prompts()
+        first_check = checks[0][0]
+        assert STUB_MESSAGE in student.output_text(first_check)
+        assert execution_count(prompts[first_check]) is not None
+        not_run = [i for i, p in enumerate(prompts) if p is not None and execution_count(p) is None]
+        assert not_run and min(not_run) > first_check, prompts
+        assert all(execution_count(p) is not None for p in prompts[:first_check] if p is not None), prompts
+        student.screenshot(first_check, "jupyterlab_01_stubs.png")
 
-            # ---- run on past every error: each check cell stops with the stub's message --------
-            for _ in range(len(notebook.cells)):
-                pending = [i for i, p in enumerate(student.prompts()) if p is not None and execution_count(p) is None]
-                if not pending:
-                    break
-                student.run_from(pending[0])
-            for index, name in checks:
-                assert STUB_MESSAGE in student.output_text(index), f"check cell of {name}"
-            # The plot cells call the stubs too, so they stop with the error. (One that made its
-            # figure before the failing call still shows that figure, empty: matplotlib's inline
-            # backend draws open figures even after an error.)
-            for index, _ in plots:
-                assert STUB_MESSAGE in student.output_text(index), f"plot cell {index}"
+        # ---- run on past every error: each check cell stops with the stub's message --------
+        for _ in range(len(notebook.cells)):
+            pending = [i for i, p in enumerate(student.prompts()) if p is not None and execution_count(p) is None]
+            if not pending:
+                break
+            student.run_from(pending[0])
+        for index, name in checks:
+            assert STUB_MESSAGE in student.output_text(index), f"check cell of {name}"
+        # The plot cells call the stubs too, so they stop with the error. (One that made its
+        # figure before the failing call still shows that figure, empty: matplotlib's inline
+        # backend draws open figures even after an error.)
+        for index, _ in plots:
+            assert STUB_MESSAGE in student.output_text(index), f"plot cell {index}"
 
-            # ---- the reference code goes into every answer cell ------------------------------
-            for index, name in answers:
-                student.replace_code(index, solutions[name])
-            student.menu("File", "docmanager:save")
+        # ---- the reference code goes into every answer cell ------------------------------
+        for index, name in answers:
+            student.replace_code(index, solutions[name])
+        student.menu("File", "docmanager:save")
 
-            def saved(nb: dict) -> bool:
-                return all("".join(nb["cells"][i]["source"]) == solutions[name] for i, name in answers)
+        def saved(nb: dict) -> bool:
+            return all("".join(nb["cells"][i]["source"]) == solutions[name] for i, name in answers)
 
-            on_disk = wait_for_file(path, saved)
-            assert on_disk, f"{path.name} could not be read after saving"
-            for index, name in answers:
-                assert "".join(on_disk["cells"][index]["source"]) == solutions[name], f"answer cell of {name}"
+        on_disk = wait_for_file(path, saved)
+        assert on_disk, f"{path.name} could not be read after saving"
+        for index, name in answers:
+            assert "".join(on_disk["cells"][index]["source"]) == solutions[name], f"answer cell of {name}"
 
-            # ---- Run All again: every cell runs, every check passes, the plots draw ----------
-            student.run_all()
-            prompts = student.prompts()
-            assert all(execution_count(p) is not None for p in prompts if p is not None), prompts
-            for index, name in [*answers, *checks]:
-                outputs = student.cell(index).locator(".jp-OutputArea")
-                assert outputs.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0, \
-                    f"{name}: error output in cell {index}: {outputs.inner_text()[-500:]}"
-            for index, name in checks:
-                assert f"{name}: the visible checks passed." in student.output_text(index)
-            for index, _ in plots:
-                image = student.cell(index).locator(".jp-OutputArea-output[data-mime-type='image/png'] img").first
-                sync_api.expect(image).to_be_visible()
-                assert image.evaluate("img => img.complete && img.naturalWidth > 100"), f"plot cell {index}"
-            student.screenshot(plots[0][0], "jupyterlab_02_reference.png")
-            # the student's figure and, right under it, the reference picture to compare it with
-            below_first_plot = next(i for i in pictures if i > plots[0][0])
-            student.screenshot_cell(below_first_plot, "jupyterlab_03_yours_and_reference.png")
-        except BaseException:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log_path, ARTIFACTS / "jupyterlab_failure.log")
-            try:
-                page.screenshot(path=str(ARTIFACTS / "jupyterlab_failure.png"))
-            except sync_api.Error:
-                pass  # the page is gone: the log still tells
-            raise
-        finally:
-            browser.close()
+        # ---- Run All again: every cell runs, every check passes, the plots draw ----------
+        student.run_all()
+        prompts = student.prompts()
+        assert all(execution_count(p) is not None for p in prompts if p is not None), prompts
+        for index, name in [*answers, *checks]:
+            outputs = student.cell(index).locator(".jp-OutputArea")
+            assert outputs.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0, \
+                f"{name}: error output in cell {index}: {outputs.inner_text()[-500:]}"
+        for index, name in checks:
+            assert f"{name}: the visible checks passed." in student.output_text(index)
+        for index, _ in plots:
+            image = student.cell(index).locator(".jp-OutputArea-output[data-mime-type='image/png'] img").first
+            sync_api.expect(image).to_be_visible()
+            assert image.evaluate("img => img.complete && img.naturalWidth > 100"), f"plot cell {index}"
+        student.screenshot(plots[0][0], "jupyterlab_02_reference.png")
+        # the student's figure and, right under it, the reference picture to compare it with
+        below_first_plot = next(i for i in pictures if i > plots[0][0])
+        student.screenshot_cell(below_first_plot, "jupyterlab_03_yours_and_reference.png")
 
 
 def test_the_perceptron_notebook_opens_with_its_big_picture_diagram(lab):
@@ -482,37 +491,23 @@ def test_the_perceptron_notebook_opens_with_its_big_picture_diagram(lab):
     first_check = roles["check"][0][0]
     assert diagram < first_check, "the big-picture diagram should come before the first exercise"
 
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(30_000)
-        student = Student(page)
-        try:
-            # A workspace of its own, reset: only this notebook is open (the page's selectors
-            # would otherwise also find the activations notebook of the other test).
-            page.goto(f"{base}/lab/workspaces/big-picture/tree/{assignment.folder}/{path.name}"
-                      f"?reset&token={TOKEN}")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
-            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                   timeout=60_000)
-            wait_for_kernel(base, f"{assignment.folder}/{path.name}")
-            student.no_dialog()
-            sync_api.expect(page.locator(".jp-NotebookPanel")).to_have_count(1)
-            student.run_cell(diagram)
-            outputs = student.cell(diagram).locator(".jp-OutputArea")
-            assert outputs.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0, \
-                outputs.inner_text()[-500:]
-            image = student.cell(diagram).locator(".jp-OutputArea-output[data-mime-type='image/png'] img").first
-            sync_api.expect(image).to_be_visible()
-            assert student.image_width(image) > 100, "the diagram's figure did not render"
-            student.screenshot(diagram, "jupyterlab_04_big_picture.png")
-        except BaseException:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            shutil.copy(log_path, ARTIFACTS / "jupyterlab_failure.log")
-            try:
-                page.screenshot(path=str(ARTIFACTS / "jupyterlab_failure.png"))
-            except sync_api.Error:
-                pass
-            raise
-        finally:
-            browser.close()
+    with student_in_browser(log_path) as student:
+        page = student.page
+        # A workspace of its own, reset: only this notebook is open (the page's selectors
+        # would otherwise also find the activations notebook of the other test).
+        page.goto(f"{base}/lab/workspaces/big-picture/tree/{assignment.folder}/{path.name}"
+                  f"?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=60_000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']",
+                               timeout=60_000)
+        wait_for_kernel(base, f"{assignment.folder}/{path.name}")
+        student.no_dialog()
+        sync_api.expect(page.locator(".jp-NotebookPanel")).to_have_count(1)
+        student.run_cell(diagram)
+        outputs = student.cell(diagram).locator(".jp-OutputArea")
+        assert outputs.locator("[data-mime-type='application/vnd.jupyter.stderr']").count() == 0, \
+            outputs.inner_text()[-500:]
+        image = student.cell(diagram).locator(".jp-OutputArea-output[data-mime-type='image/png'] img").first
+        sync_api.expect(image).to_be_visible()
+        assert student.image_width(image) > 100, "the diagram's figure did not render"
+        student.screenshot(diagram, "jupyterlab_04_big_picture.png")

@@ -31,16 +31,7 @@ def grades_path(given: Path) -> Path:
 def read_grades(given: Path) -> list[Student]:
     """The rows of ``grades.csv`` (or of ``DIR/grades.csv``), in its order."""
     path = grades_path(given)
-    try:
-        data = path.read_bytes()[:MAX_GRADES_BYTES + 1]
-    except OSError as exc:
-        raise ExportError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_GRADES_BYTES:
-        raise ExportError(f"{path} is larger than {MAX_GRADES_BYTES // 2**20} MiB: is it dlkit's grades.csv?")
-    try:
-        table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ExportError(f"{path} is not a CSV file dlkit wrote ({exc})") from None
+    table = read_csv_table(path, str(path), MAX_GRADES_BYTES, "is it dlkit's grades.csv?")
     if not table or table[0] != GRADES_HEADER:
         raise ExportError(f"{path} does not start with dlkit's grades.csv header ({','.join(GRADES_HEADER)})")
     students = []
@@ -53,6 +44,22 @@ def read_grades(given: Path) -> list[Student]:
             raise ExportError(f"{path}, line {number}: a score is not a number") from None
         students.append(Student(unneutralised(row[0]), scores))
     return students
+
+
+def read_csv_table(path: Path, called: str, limit: int, larger: str = "") -> list[list[str]]:
+    """The rows of the CSV file at ``path`` (UTF-8, a byte-order mark allowed), at most ``limit``
+    bytes; every problem raised as an ExportError naming the file as ``called``."""
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(limit + 1)  # never more: a wrong path may name a huge file
+    except OSError as exc:
+        raise ExportError(f"cannot read {called}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ExportError(f"{called} is larger than {limit // 2**20} MiB{': ' + larger if larger else ''}")
+    try:
+        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ExportError(f"{called} is not a UTF-8 CSV file ({exc})") from None
 
 
 def unneutralised(cell: str) -> str:

@@ -19,11 +19,9 @@ Header names are matched without regard to case or surrounding spaces; other col
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
-from autograder.export.grades import ExportError
+from autograder.export.grades import ExportError, read_csv_table
 
 FIELDS = ("student", "name", "email", "canvas_id", "sis_id", "login", "section", "username", "idnumber")
 MAX_ROSTER_BYTES = 16 * 2**20
@@ -31,16 +29,7 @@ MAX_ROSTER_BYTES = 16 * 2**20
 
 def read_roster(path: Path) -> dict[str, dict[str, str]]:
     """dlkit id -> its fields (every one of FIELDS, "" when not given)."""
-    try:
-        data = path.read_bytes()[:MAX_ROSTER_BYTES + 1]
-    except OSError as exc:
-        raise ExportError(f"cannot read the roster {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_ROSTER_BYTES:
-        raise ExportError(f"the roster {path} is larger than {MAX_ROSTER_BYTES // 2**20} MiB")
-    try:
-        table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ExportError(f"the roster {path} is not a UTF-8 CSV file ({exc})") from None
+    table = read_csv_table(path, f"the roster {path}", MAX_ROSTER_BYTES)
     if not table:
         raise ExportError(f"the roster {path} is empty")
     header = [name.strip().lower() for name in table[0]]

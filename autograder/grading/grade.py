@@ -116,8 +116,7 @@ def start_sessions(files: dict[str, ModuleFile], modules: tuple[str, ...],
             continue
         assignment = BY_MODULE[module]
         if assignment.from_scratch:  # the rule sees the sources the worker loads (see load_request)
-            sources = {module: file.source} if file.cells is not None else \
-                {m: f.source for m, f in files.items() if f.status == "ok" and f.cells is None}
+            sources = {module: file.source} if file.cells is not None else student_modules(files)
             locate = notebook_locator(file.cells, file.cell_labels) if file.cells is not None else None
             for violation in find_violations(sources, module, provided=file.provided):
                 blocked[(module, violation.item)] = violation.message(assignment, locate)
@@ -166,9 +165,13 @@ def load_request(files: dict[str, ModuleFile], module: str) -> LoadRequest:
     ready_made = ready_made_sources(module)
     if file.cells is not None:
         return LoadRequest(module, ready_made=ready_made, cells=list(file.cells))
-    own = {m: f.source for m, f in files.items() if f.status == "ok" and f.cells is None}
     unusable = {m: f.message for m, f in files.items() if f.status == "rejected" and f.cells is None}
-    return LoadRequest(module, sources=own, ready_made=ready_made, unusable=unusable)
+    return LoadRequest(module, sources=student_modules(files), ready_made=ready_made, unusable=unusable)
+
+
+def student_modules(files: dict[str, ModuleFile]) -> dict[str, str]:
+    """The sources of the student's usable ``.py`` modules: what a module folder's worker loads."""
+    return {m: f.source for m, f in files.items() if f.status == "ok" and f.cells is None}
 
 
 def printed(transport: ForkedTransport) -> str:
