@@ -174,6 +174,10 @@ class Session:
     def item(self, obj: Handle, index: Any) -> Any:
         return self.request("getitem", target=obj, index=index)
 
+    def items(self, obj: Handle, indices: list) -> list:
+        """``[obj[i] for i in indices]`` in one round trip (one call's time limit for them all)."""
+        return self.request("getitems", target=obj, indices=list(indices))
+
     def modules(self, obj: Handle) -> list:
         return self.request("modules", target=obj)
 

@@ -21,7 +21,8 @@ from . import fixtures
 from .protocol import Fixture, Handle, Items, ProtocolError, decode, encode
 
 MAX_ITER_ITEMS = 10_000
-STATE_OPS = ("state_dict", "grads", "attr", "len", "getitem", "modules", "load_state_dict")
+STATE_OPS = ("state_dict", "grads", "attr", "len", "getitem", "getitems", "modules", "load_state_dict")
+MAX_GETITEMS = 1_000  # indices in one "getitems" request
 
 
 class Server:
@@ -91,6 +92,9 @@ class Server:
 
     def _state(self, op: str, request: dict) -> dict:
         obj = self._materialize(request.get("target"))
+        indices = request.get("indices")
+        if op == "getitems" and (type(indices) is not list or len(indices) > MAX_GETITEMS):
+            raise ProtocolError("bad getitems indices")
         try:
             if op == "state_dict":
                 value = {k: v.detach().clone() for k, v in obj.state_dict().items()}
@@ -103,6 +107,8 @@ class Server:
                 value = len(obj)
             elif op == "getitem":
                 value = obj[self._materialize(request.get("index"))]
+            elif op == "getitems":  # obj[i] for each index, in order: a dataset read in one round trip
+                value = [obj[index] for index in indices]
             elif op == "load_state_dict":
                 state = self._materialize(request.get("value"))
                 obj.load_state_dict(state)
