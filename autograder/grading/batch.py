@@ -139,11 +139,15 @@ def start_grader_process(parent: int, started) -> None:
         pass
     if os.getppid() != parent:  # the batch ended before prctl could take effect
         os._exit(1)
+    one_torch_thread()
+
+
+def one_torch_thread() -> None:
+    """One torch thread in this grader process, as in the workers and on a cluster's workers: a
+    pool's processes share the cores instead of oversubscribing them (idle OpenMP threads spin),
+    and the reference's sums are added in the same order on every machine."""
     import torch
 
-    # one thread per grader process, as in the workers and on a cluster's workers: the pool's
-    # processes share the cores instead of oversubscribing them, and the reference's sums are
-    # added in the same order on every machine
     torch.set_num_threads(1)
 
 

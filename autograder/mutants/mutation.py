@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.grading.batch import one_torch_thread
 from autograder.grading.grade import SubmissionResult, grade_submission
 from autograder.mutants.catalogue import Edit, load  # noqa: F401 - load: re-exported for the callers of run()
 from autograder.suites import tests_of
@@ -40,7 +41,8 @@ def run(edits: list[Edit], jobs: int = 2) -> list[tuple[Edit, SubmissionResult]]
     if len(edits) <= IN_PROCESS:
         return [(edit, grade_edit(edit)) for edit in edits]
     # pytest runs one session at a time per process: one grader process per job
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=one_torch_thread) as pool:
         return list(zip(edits, pool.map(grade_edit, edits, chunksize=4)))
 
 
