@@ -114,3 +114,34 @@ def test_a_whole_reply_has_a_deadline_not_each_read():
     assert time.monotonic() - started < 1.5
     reader.close()
     writer.close()
+
+
+def test_a_dataset_is_read_in_chunks_as_item_by_item():
+    """``getitems`` gives what ``getitem`` gives for each index; a raising item is the student's
+    error, as with ``getitem``; an oversized or malformed request is the grader's (a ProtocolError)."""
+    import types
+
+    from autograder.runner.session import LocalTransport, Session, StudentError
+    from autograder.worker.server import MAX_GETITEMS, Server
+
+    class Squares(torch.utils.data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            if i >= 5:
+                raise IndexError("no such item")
+            return torch.tensor([float(i * i)]), torch.tensor(i)
+
+    session = Session(LocalTransport(Server(types.SimpleNamespace(Squares=Squares))), "torch_mlp")
+    data = session.call("Squares", keep=True)
+    chunk = session.items(data, [0, 1, 2, 3, 4])
+    for i, (x, label) in enumerate(chunk):
+        one_x, one_label = session.item(data, i)
+        assert torch.equal(x, one_x) and torch.equal(label, one_label) and int(label) == i
+    with pytest.raises(StudentError, match="no such item"):
+        session.items(data, [3, 4, 5])
+    server = Server(types.SimpleNamespace())
+    for indices in (list(range(MAX_GETITEMS + 1)), "0:5", None):
+        with pytest.raises(ProtocolError):
+            server.handle({"op": "getitems", "target": None, "indices": indices})
