@@ -1,11 +1,10 @@
-"""Build release/ with the real ``nbgrader generate_assignment``, in a scratch gradebook (the build then
-adds the reference pictures, autograder/build/pictures.py)."""
+"""Build release/ with the real ``nbgrader generate_assignment``, in a scratch course and gradebook (the
+build then adds the reference pictures, autograder/build/pictures.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,23 +21,44 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def generated_assignment(assignment: Assignment, source_text: str) -> nbformat.NotebookNode:
-    """``nbgrader generate_assignment`` on a scratch course holding ``source_text``: its notebook.
+def generated_assignments(sources: dict[Assignment, str]) -> dict[Assignment, nbformat.NotebookNode]:
+    """``nbgrader generate_assignment`` of each source notebook's text, in one scratch course: the
+    release notebooks nbgrader makes, through its Python API (``NbGraderAPI``, what its command
+    line and formgrader call). One course, so its gradebook is created once (most of the time
+    one assignment took)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
 
-    Safe to run in threads: the work is nbgrader's subprocess. (Parsing Python with ``ast`` is not:
-    CPython 3.11 can raise "AST constructor recursion depth mismatch" when threads parse at once.)
-    """
-    with tempfile.TemporaryDirectory(prefix="dlkit-release-") as scratch:
+    built: dict[Assignment, nbformat.NotebookNode] = {}
+    with tempfile.TemporaryDirectory(prefix="dlkit-release-") as scratch, tools_on_path():
         course = Path(scratch)
-        folder = course / "source" / assignment.folder
-        folder.mkdir(parents=True)
-        (folder / assignment.notebook).write_text(source_text)
-        shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
-        result = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment.folder, "--force",
-             f"--CourseDirectory.root={course}", f"--CourseDirectory.db_url=sqlite:///{course}/gradebook.db"],
-            cwd=course, env=nbgrader_env(), capture_output=True, text=True)
-        built = course / "release" / assignment.folder / assignment.notebook
-        if result.returncode != 0 or not built.exists():
-            raise RuntimeError(f"nbgrader generate_assignment {assignment.folder} failed:\n{result.stdout}\n{result.stderr}")
-        return nbformat.read(built, as_version=4)
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+        config.CourseDirectory.root = str(course)
+        config.CourseDirectory.db_url = f"sqlite:///{course}/gradebook.db"
+        api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        for assignment, source_text in sources.items():
+            folder = course / "source" / assignment.folder
+            folder.mkdir(parents=True)
+            (folder / assignment.notebook).write_text(source_text)
+            result = api.generate_assignment(assignment.folder, force=True)
+            release = course / "release" / assignment.folder / assignment.notebook
+            if not result.get("success") or not release.exists():
+                raise RuntimeError(f"nbgrader generate_assignment {assignment.folder} failed:\n"
+                                   f"{result.get('error') or ''}\n{result.get('log') or ''}")
+            built[assignment] = nbformat.read(release, as_version=4)
+    return built
+
+
+@contextlib.contextmanager
+def tools_on_path():
+    """nbgrader's API runs ``alembic`` (beside this Python) to check its gradebook's version."""
+    before = os.environ.get("PATH")
+    os.environ["PATH"] = nbgrader_env()["PATH"]
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = before

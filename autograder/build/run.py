@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -12,7 +11,7 @@ from autograder.build.examples import EXAMPLES, example_files
 from autograder.build.exercises import exercise_files
 from autograder.build.notebooks import source_notebook, write_if_changed
 from autograder.build.pictures import add_pictures
-from autograder.build.release import generated_assignment
+from autograder.build.release import generated_assignments
 from autograder.build.student_env import student_env_files
 from autograder.syllabus import ASSIGNMENTS, EXERCISES, RELEASE, REPO
 
@@ -23,17 +22,14 @@ def generated_files(progress: Callable[[str], None] = print) -> dict[Path, str]:
     files.update(student_env_files())
     files.update(example_files())
 
-    # Everything that parses Python runs here, in this thread: CPython 3.11's ast is not thread-safe
-    # ("AST constructor recursion depth mismatch"). Only nbgrader's subprocesses run side by side.
     sources = {assignment: source_notebook(assignment) for assignment in ASSIGNMENTS}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        generated = pool.map(lambda a: generated_assignment(a, sources[a][1]), ASSIGNMENTS)
-        for assignment, notebook in zip(ASSIGNMENTS, generated):
-            source_path, source_text = sources[assignment]
-            add_pictures(notebook, nbformat.reads(source_text, as_version=4), assignment)
-            files[source_path] = source_text
-            files[RELEASE / assignment.folder / assignment.notebook] = nbformat.writes(notebook) + "\n"
-            progress(f"{assignment.folder}: source and release notebooks")
+    released = generated_assignments({a: text for a, (_, text) in sources.items()})
+    for assignment, (source_path, source_text) in sources.items():
+        notebook = released[assignment]
+        add_pictures(notebook, nbformat.reads(source_text, as_version=4), assignment)
+        files[source_path] = source_text
+        files[RELEASE / assignment.folder / assignment.notebook] = nbformat.writes(notebook) + "\n"
+        progress(f"{assignment.folder}: source and release notebooks")
     return files
 
 
