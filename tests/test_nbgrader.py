@@ -108,16 +108,17 @@ def course(tmp_path_factory) -> Path:
     students = {"stubbed": lambda a: {}, "buggy": buggy_answers, "noisy": noisy_answers}
     for assignment in ASSIGNMENTS:
         shutil.copytree(SOURCE / assignment.folder, course / "source" / assignment.folder)
-        nbgrader(course, "generate_assignment", assignment.folder, "--force")
+    # nbgrader takes a glob for the assignment: each command runs once for the whole course
+    nbgrader(course, "generate_assignment", "*", "--force")
+    for assignment in ASSIGNMENTS:
         submitted = Path(assignment.folder) / assignment.notebook
         for student, answers in students.items():
             notebook = student_notebook(assignment, answers(assignment))
             write_notebook(course / "submitted" / student / submitted, notebook)
         write_notebook(course / "submitted" / "free_cells" / submitted, with_free_cells(assignment))
         write_nbformat_44(course / "submitted" / "correct" / submitted, executed_and_moved(assignment))
-    for assignment in ASSIGNMENTS:
-        nbgrader(course, "autograde", assignment.folder, "--force")
-        nbgrader(course, "generate_feedback", assignment.folder, "--force")
+    nbgrader(course, "autograde", "*", "--force")
+    nbgrader(course, "generate_feedback", "*", "--force")
     nbgrader(course, "export")
     return course
 
