@@ -8,7 +8,7 @@ the local `dlkit grade --jobs 2`, on the same class and the same machine, in one
     twice each, the best of each counting; and the cost of starting the cluster itself;
   - latency: one correct submission (all 7 modules) on the warm cluster, end to end (the ``dlkit
     grade`` command, its reports included) and as one task (the client's round trip), with the
-    grading itself apart; and one task of a one-module submission.
+    grading itself apart; and one task per assignment resubmitted alone (its module by itself).
 """
 
 from __future__ import annotations
@@ -84,17 +84,20 @@ def cluster_mode(size: int, repeats: int = 2) -> dict:
             one = folders[0]  # plan's student 0 is correct in every module
             end_to_end = timed_grade([one], scratch / "one", "--scheduler", address)
             round_trip, grading = task_latency(address, one)
-            single = scratch / "single" / "s"  # the same student's first module alone
-            single.mkdir(parents=True)
-            shutil.copy(one / f"{MODULES[0]}.py", single)
-            single_trip, single_grading = task_latency(address, single)
+            singles = {}  # each assignment resubmitted alone: the same student's module by itself
+            for module in MODULES:
+                single = scratch / "single" / module
+                single.mkdir(parents=True)
+                shutil.copy(one / f"{module}.py", single)
+                singles[module] = task_latency(address, single)
         finally:
             local.stop(processes)
     figures = {"size": size, "repeats": repeats, "local_jobs2_walls": local_walls, "cluster_walls": cluster_walls,
                "local_jobs2_wall": local_wall, "cluster_start": start_wall,
                "cluster_warm_wall": cluster_wall, "one_end_to_end": end_to_end,
                "one_task_round_trip": round_trip, "one_task_grading": grading,
-               "one_module_task_round_trip": single_trip, "one_module_task_grading": single_grading}
+               "one_module_task_round_trips": {m: trip for m, (trip, _) in singles.items()},
+               "one_module_task_gradings": {m: grading for m, (_, grading) in singles.items()}}
     print("\n== cluster mode ==")
     print(f"throughput, {size} submissions, best of {repeats}: local --jobs 2 {size / local_wall:.2f}/s, warm cluster "
           f"{size / cluster_wall:.2f}/s: overhead {100 * (cluster_wall / local_wall - 1):+.0f}% "
@@ -102,6 +105,8 @@ def cluster_mode(size: int, repeats: int = 2) -> dict:
     print(f"latency, one correct submission on the warm cluster: {end_to_end:.2f} s end to end (dlkit grade), "
           f"{round_trip:.2f} s as one task, of which grading {grading:.2f} s: the engine adds "
           f"{round_trip - grading:.2f} s")
-    print(f"latency, a one-module submission ({MODULES[0]}) on the warm cluster: {single_trip:.2f} s as one task, "
-          f"of which grading {single_grading:.2f} s")
+    slowest = max(singles, key=lambda m: singles[m][0])
+    print(f"latency, one assignment resubmitted alone (one module) on the warm cluster: at most "
+          f"{singles[slowest][0]:.2f} s as one task ({slowest}, grading {singles[slowest][1]:.2f} s); "
+          + ", ".join(f"{m} {trip:.2f}" for m, (trip, _) in singles.items()))
     return figures
