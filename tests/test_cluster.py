@@ -237,6 +237,44 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(graded):
         assert sorted(named) == sorted(got)  # recorded once each, by the worker that finished it
 
 
+@needs_sandbox
+def test_a_lost_scheduler_stops_the_batch_and_a_rerun_grades_only_the_rest(graded, tmp_path):
+    """The scheduler SIGKILLed mid-batch: the client stops with a message and exit code 2, what was
+    finished keeps its result, nothing is recorded as failed; the same command on a new cluster
+    grades the others only, and every result equals the local path's."""
+    root, folders, expected, _, version = graded
+    some = sorted(f for f in folders if f.name.startswith("s"))[:12]
+    out = tmp_path / "out"
+    address, processes = local.start(1, port=free_port(), log=tmp_path / "cluster.log")
+    try:
+        local.wait_for_workers(address, 1, processes)
+        run = dlkit_grade(some, out, "--scheduler", address)
+        deadline = time.monotonic() + 300
+        while not list(out.glob("*/results.json")):
+            assert time.monotonic() < deadline and run.poll() is None, "nothing was graded"
+            time.sleep(0.05)
+        os.killpg(processes[0].pid, signal.SIGKILL)  # the scheduler, and only it
+        output, _ = run.communicate(timeout=300)
+    finally:
+        local.stop(processes)
+    assert run.returncode == 2, output[-3000:]
+    assert "lost the Dask scheduler" in output and "run the same command again" in output
+    first = results(out)
+    assert 0 < len(first) < len(some), sorted(first)
+    for student, data in first.items():
+        assert same(data, expected[student], current_grader_version() == version), student
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+
+    address, processes = local.start(1, port=free_port(), log=tmp_path / "cluster2.log")
+    try:
+        local.wait_for_workers(address, 1, processes)
+        finished(dlkit_grade(some, out, "--scheduler", address))
+    finally:
+        local.stop(processes)
+    assert_same_results(results(out), {f.name: expected[f.name] for f in some}, version)
+    assert all(p.stat().st_mtime_ns == mtime for p, mtime in stamps.items()), "a finished result was graded again"
+
+
 # --- what travels, without a cluster ---------------------------------------------------------------
 
 def test_a_grade_travels_as_plain_data_and_only_a_well_formed_one_is_accepted():

@@ -6,7 +6,8 @@ A Dask worker that dies mid-task has its task rerun elsewhere by the scheduler (
 ``distributed.scheduler.allowed-failures`` times, 3 by default); a submission every worker dies on
 ends as ``KilledWorker`` and is marked failed, and the batch goes on. A task that raises (a worker
 started without the dlkit plugin) is retried ``RETRIES`` times. Each future gives one result,
-recorded once: no submission is lost or graded twice. A stop (``STOP``) cancels what is left.
+recorded once: no submission is lost or graded twice. A stop (``STOP``) cancels what is left; so
+does losing the scheduler for good (``ClusterUnavailable``): a rerun grades the rest.
 """
 
 from __future__ import annotations
@@ -33,8 +34,13 @@ CONNECT_SECONDS = 30.0
 DIED_CAUSE = "the grader's process stopped each time it graded this submission"
 
 
+class ConnectionLost(Exception):
+    """A task's result could not be fetched: the scheduler lost it, or the client lost the scheduler."""
+
+
 class ClusterUnavailable(ConnectionError):
-    """The scheduler cannot be reached: nothing was graded."""
+    """The scheduler cannot be reached (nothing was graded), or it was lost mid-batch (what was
+    finished is recorded; a rerun grades the rest)."""
 
 
 @dataclass
@@ -95,7 +101,11 @@ class ClusterEngine:
         polled = 0.0
         while queue or futures:
             STOP.check()
-            window = 2 * max(sum(client.nthreads().values()), 1) + 4  # enough queued that no worker waits
+            self._connected(client)
+            try:
+                window = 2 * max(sum(client.nthreads().values()), 1) + 4  # enough queued that no worker waits
+            except (OSError, TimeoutError):  # the scheduler went away between the two calls
+                continue
             while queue and len(futures) < window:
                 submission = queue.popleft()
                 sent = self._submit(client, submission, limits)
@@ -108,19 +118,48 @@ class ClusterEngine:
             try:
                 with client.as_current():
                     done, _ = wait(list(futures), timeout=0.5, return_when="FIRST_COMPLETED")
-            except TimeoutError:
+            except (OSError, TimeoutError):  # none finished yet, or the scheduler is going: see _connected
                 done = set()
             STOP.check()  # a stop leaves the unfinished ones to a rerun: nothing half-recorded
+            lost = []
             for future in done:
                 submission, stamp = futures.pop(future)
-                if future.status in ("cancelled", "lost") and resubmits[submission] < RESUBMITS:
-                    resubmits[submission] += 1
-                    queue.appendleft(submission)
-                    continue
-                self._finish(finish, submission, self._outcome(future, submission, stamp))
+                try:
+                    outcome = None if future.status in ("cancelled", "lost") else \
+                        self._outcome(future, submission, stamp)
+                except ConnectionLost:
+                    outcome = None
+                if outcome is None:
+                    lost.append(submission)
+                else:
+                    self._finish(finish, submission, outcome)
+            if lost:  # the scheduler lost these tasks, or we lost the scheduler: not the submissions' fault
+                self._connected(client)  # gone for good: the batch stops, a rerun grades them
+                for submission in lost:
+                    if resubmits[submission] < RESUBMITS:
+                        resubmits[submission] += 1
+                        queue.appendleft(submission)
+                    else:
+                        self._finish(finish, submission, not_graded(
+                            submission, "the Dask scheduler lost its task again and again",
+                            cause="the grading cluster lost this submission"))
             if time.monotonic() - polled >= POLL_SECONDS:
                 polled = time.monotonic()
                 self._poll(client, futures, tracker)
+
+    def _connected(self, client) -> None:
+        """Return once the client is connected to the scheduler. After a drop the client reconnects
+        by itself (a restarted scheduler: the lost tasks are then submitted again); a scheduler
+        gone for ``CONNECT_SECONDS`` stops the batch, leaving what is not finished to a rerun."""
+        deadline = time.monotonic() + CONNECT_SECONDS
+        while client.status != "running":
+            STOP.check()
+            if client.status in ("closing", "closed", "failed") or time.monotonic() > deadline:
+                raise ClusterUnavailable(
+                    f"lost the Dask scheduler at {self.address} in the middle of the batch: "
+                    f"the {self.status.completed} graded in this run keep their results; run the "
+                    "same command again once the cluster is back: it grades only the others")
+            time.sleep(0.2)
 
     def _submit(self, client, submission: Submission, limits: Limits):
         """A future and the submission's grading stamp, or the ``Outcome`` of one that cannot be read."""
@@ -141,9 +180,8 @@ class ClusterEngine:
         except KilledWorker as exc:  # the hostnames stay in the log, out of results.json
             return not_graded(submission, f"every Dask worker that graded it died ({exc.allowed_failures + 1} "
                                           "times)", str(exc), cause=DIED_CAUSE)
-        except CancelledError:
-            return not_graded(submission, "the Dask scheduler lost its task again and again",
-                              cause="the grading cluster lost this submission")
+        except (CancelledError, OSError, TimeoutError) as exc:  # the task or its result never reached us
+            raise ConnectionLost(describe(exc)) from exc
         except Exception as exc:  # noqa: BLE001 - e.g. no worker with the dlkit plugin, after the retries
             return not_graded(submission, describe(exc), "".join(traceback.format_exception(exc)))
         try:
