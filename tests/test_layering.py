@@ -183,3 +183,17 @@ def test_no_import_cycle_between_the_kit_s_packages():
 
     cycles = sorted({tuple(sorted((a, b))) for a in edges for b in edges[a] if reaches(b, a)})
     assert cycles == [], f"packages that import each other (directly or round about): {cycles}"
+
+
+def test_the_grader_does_not_build_jsonschemas_iri_grammar():
+    """nbformat imports jsonschema, which would build rfc3987-syntax's grammar (with lark) at import:
+    over a second in every grader process, CLI run and grading kernel. The kit tells jsonschema the
+    optional package is absent (autograder/__init__.py); an import placed before that would undo it."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, autograder.cli, autograder.grading.grade, autograder.grading.in_kernel, nbformat; "
+             "print(sorted(m for m in ('lark', 'rfc3987_syntax') if sys.modules.get(m) is not None))")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "[]"
