@@ -12,6 +12,7 @@ does losing the scheduler for good (``ClusterUnavailable``): a rerun grades the 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 from collections import Counter, deque
@@ -78,9 +79,13 @@ class ClusterEngine:
         try:
             self._grade(client, todo, limits, finish, futures)
         finally:
-            if futures:
-                client.cancel(list(futures), force=True)
-            client.close()
+            if futures and client.status == "running":
+                # best effort: a scheduler that is gone (or a client that gave up reconnecting and
+                # closed) holds nothing of ours to cancel, and what raised above must stay the error
+                with contextlib.suppress(Exception):
+                    client.cancel(list(futures), force=True)
+            with contextlib.suppress(Exception):
+                client.close()
             if self.status.graded_by:
                 log.write(f"graded on the Dask cluster at {self.address}: " + "; ".join(
                     f"{worker}: {', '.join(printable(s) for s in students)}"
@@ -151,7 +156,7 @@ class ClusterEngine:
         """Return once the client is connected to the scheduler. After a drop the client reconnects
         by itself (a restarted scheduler: the lost tasks are then submitted again); a scheduler
         gone for ``CONNECT_SECONDS`` stops the batch, leaving what is not finished to a rerun."""
-        deadline = time.monotonic() + CONNECT_SECONDS
+        deadline = time.monotonic() + CONNECT_SECONDS + 5  # the client itself gives up (and closes) first
         while client.status != "running":
             STOP.check()
             if client.status in ("closing", "closed", "failed") or time.monotonic() > deadline:
