@@ -33,18 +33,16 @@ import contextlib
 import json
 import logging
 import math
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import nbformat
 
+from autograder.build.release import nbgrader_env, nbgrader_tools
 from autograder.cells import role_of
 from autograder.grading.batch import plan
 from autograder.grading.ids import printable
@@ -134,21 +132,6 @@ def find_course(path: Path) -> Course:
                   source=course_root / coursedir.source_directory)
 
 
-@contextlib.contextmanager
-def nbgrader_tools() -> Iterator[None]:
-    """nbgrader shells out to `alembic` (beside this Python) when it creates a gradebook."""
-    saved = os.environ.get("PATH")
-    if shutil.which("alembic") is None:
-        os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + (saved or "")
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("PATH", None)
-        else:
-            os.environ["PATH"] = saved
-
-
 def test_cells(assignment: Assignment) -> dict[str, tuple[str, float]]:
     """Each graded name's hidden-test cell in the course notebook: its nbgrader grade id and points
     (the build writes them, from the suites' points; docs/AUTHORING.md)."""
@@ -213,7 +196,7 @@ def add_assignment(course: Course, assignment: Assignment) -> None:
              f"--CourseDirectory.source_directory={course.source_of(assignment)}",
              f"--CourseDirectory.release_directory={scratch}"],
             cwd=course.root, capture_output=True, text=True, timeout=600,
-            env={**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")})
+            env=nbgrader_env())
     if run.returncode != 0:
         raise GradebookError(f"nbgrader generate_assignment {assignment.folder} failed:\n"
                              + (run.stdout + run.stderr)[-2000:])

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -31,7 +33,7 @@ def generated_assignments(sources: dict[Assignment, str]) -> dict[Assignment, nb
     from traitlets.config.loader import PyFileConfigLoader
 
     built: dict[Assignment, nbformat.NotebookNode] = {}
-    with tempfile.TemporaryDirectory(prefix="dlkit-release-") as scratch, tools_on_path():
+    with tempfile.TemporaryDirectory(prefix="dlkit-release-") as scratch, nbgrader_tools():
         course = Path(scratch)
         config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
         config.CourseDirectory.root = str(course)
@@ -51,14 +53,16 @@ def generated_assignments(sources: dict[Assignment, str]) -> dict[Assignment, nb
 
 
 @contextlib.contextmanager
-def tools_on_path():
-    """nbgrader's API runs ``alembic`` (beside this Python) to check its gradebook's version."""
-    before = os.environ.get("PATH")
-    os.environ["PATH"] = nbgrader_env()["PATH"]
+def nbgrader_tools() -> Iterator[None]:
+    """nbgrader's API shells out to ``alembic`` (beside this Python) when it creates or checks a
+    gradebook: in this process, PATH finds it while the block runs."""
+    saved = os.environ.get("PATH")
+    if shutil.which("alembic") is None:
+        os.environ["PATH"] = nbgrader_env()["PATH"]
     try:
         yield
     finally:
-        if before is None:
+        if saved is None:
             os.environ.pop("PATH", None)
         else:
-            os.environ["PATH"] = before
+            os.environ["PATH"] = saved
