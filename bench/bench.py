@@ -128,8 +128,8 @@ from autograder.runner.reference import reference
 from autograder.runner.session import LocalTransport, Session
 from autograder.suites import tests_of
 import importlib
-import torch
-torch.set_num_threads(1)  # as the grader's processes compute
+from autograder.grading.batch import one_torch_thread
+one_torch_thread()  # as the grader's processes compute
 students, costs = {{}}, []
 for m in {MODULES!r}:
     reference(m)
