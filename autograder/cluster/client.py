@@ -125,6 +125,8 @@ class ClusterEngine:
                     done, _ = wait(list(futures), timeout=0.5, return_when="FIRST_COMPLETED")
             except (OSError, TimeoutError):  # none finished yet, or the scheduler is going: see _connected
                 done = set()
+            except CancelledError:  # some were cancelled (the scheduler lost them, or we lost it): done
+                done = {future for future in futures if future.done()}
             STOP.check()  # a stop leaves the unfinished ones to a rerun: nothing half-recorded
             lost = []
             for future in done:
